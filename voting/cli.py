@@ -1,0 +1,375 @@
+"""The `voting` command line (also `flask --app voting ...`).
+
+Each command parses its arguments, calls one operation, commits once and prints a short
+result. Failures exit non-zero with a one-line reason (and, for files, one line per problem).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from voting import context, verify
+from voting.db import current_revision, database, get_session, migrate
+from voting.domain.definition import DefinitionError, parse_definition
+from voting.domain.roster import RosterError, parse_roster
+from voting.errors import VotingError
+from voting.instance import KeyMissing, write_default_config
+from voting.operations import audit
+from voting.operations.attendees import import_roster
+from voting.operations.elections import (
+    close_election,
+    find_election,
+    load_categories,
+    load_election,
+    open_election,
+)
+from voting.operations.results import count_election
+from voting.operations.tokens import personal_links
+
+election_option = click.option(
+    "--election",
+    "election_slug",
+    metavar="SLUG",
+    help="The election to act on; may be left out while there is only one.",
+)
+
+
+def _fail_lines(summary: str, lines: Iterable[str]) -> click.ClickException:
+    for line in lines:
+        click.echo(line, err=True)
+    return click.ClickException(summary)
+
+
+def operation(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command against a migrated database and turn refusals into one-line errors."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            if current_revision(database().engine) is None:
+                raise click.ClickException("the database is not set up; run `voting init` first")
+            return func(*args, **kwargs)
+        except (VotingError, KeyMissing, context.NotInitialised) as exc:
+            get_session().rollback()
+            raise click.ClickException(str(exc)) from None
+        except (OperationalError, ProgrammingError) as exc:
+            raise click.ClickException(f"database error: {exc.orig}") from None
+
+    return wrapper
+
+
+def write_atomically(path: Path, lines: Iterable[bytes]) -> None:
+    """Write a file completely or not at all: a temporary file renamed into place."""
+    path = path.resolve()
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for line in lines:
+                handle.write(line)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --- init -----------------------------------------------------------------------------------
+
+
+def initialise_instance(app: Flask) -> list[str]:
+    """Create what is missing in the instance folder and migrate; return what was done."""
+    instance = Path(app.instance_path)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    done = []
+    if write_default_config(instance):
+        done.append(f"wrote {instance / 'config.toml'} with fresh secrets")
+    if context.keys().ensure_signing_key():
+        done.append(f"made the signing key pair in {context.keys().directory}")
+    engine = database().engine
+    before = current_revision(engine)
+    migrate(engine)
+    after = current_revision(engine)
+    if before != after:
+        done.append(f"migrated the database to {after}")
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        # Attendee data lives here: owner only, like the secrets (SQLite gives its WAL
+        # and shared-memory files the same mode).
+        Path(engine.url.database).chmod(0o600)
+    return done
+
+
+@click.command("init")
+def init_command() -> None:
+    """Create the instance config, secrets and keys if missing; migrate the database."""
+    try:
+        done = initialise_instance(current_app)
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig}") from None
+    for line in done or ["nothing to do: the instance is set up and the database current"]:
+        click.echo(line)
+
+
+# --- election -------------------------------------------------------------------------------
+
+
+@click.group("election")
+def election_group() -> None:
+    """Define elections."""
+
+
+@election_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@operation
+def election_load(file: Path) -> None:
+    """Create or update a draft election from a TOML file; print its slug."""
+    try:
+        definition = parse_definition(file.read_bytes())
+    except DefinitionError as exc:
+        raise _fail_lines(
+            f"{file}: {len(exc.errors)} problem(s), nothing loaded",
+            (f"{file}: {e}" for e in exc.errors),
+        ) from None
+    session = get_session()
+    result = load_election(
+        session, definition, ensure_delivery_key=context.keys().ensure_delivery_key
+    )
+    session.commit()
+    click.echo(f"{result.election.slug} ({result.outcome})", err=True)
+    click.echo(result.election.slug)
+
+
+# --- attendees ------------------------------------------------------------------------------
+
+
+@click.group("attendees")
+def attendees_group() -> None:
+    """Manage the attendee list."""
+
+
+@attendees_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@election_option
+@operation
+def attendees_import(file: Path, election_slug: str | None) -> None:
+    """Import attendees from CSV, all or nothing; known emails are updated."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    try:
+        roster = parse_roster(file.read_bytes())
+    except RosterError as exc:
+        raise _fail_lines(
+            f"{file}: {len(exc.errors)} bad line(s), nothing imported", exc.errors
+        ) from None
+    result = import_roster(
+        session, election, roster, delivery_key=lambda: context.keys().delivery_key(election.slug)
+    )
+    session.commit()
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.kept} kept from before; {result.total} attendees"
+        + (
+            f"; {result.tokens_added} ballots added to the open election"
+            if result.tokens_added
+            else ""
+        )
+    )
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Hand out ballot tokens."""
+
+
+@tokens_group.command("links")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@election_option
+@operation
+def tokens_links(out: Path, election_slug: str | None) -> None:
+    """Write every attendee's personal ballot link to a CSV file (name,email,url)."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    links = personal_links(
+        session,
+        election,
+        context.codec(),
+        context.keys().delivery_key(election.slug),
+        context.public_url(),
+    )
+
+    def rows() -> Iterable[bytes]:
+        buffer = _CsvLine()
+        yield buffer.line(["name", "email", "url"])
+        for link in links:
+            yield buffer.line([link.name, link.email, link.url])
+
+    write_atomically(out, rows())
+    click.echo(f"wrote {len(links)} links to {out}")
+
+
+class _CsvLine:
+    """Formats one CSV row at a time (the csv module's quoting, UTF-8)."""
+
+    def __init__(self) -> None:
+        import io
+
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def line(self, values: list[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(values)
+        return self._buffer.getvalue().encode("utf-8")
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+
+@click.command("open")
+@election_option
+@operation
+def open_command(election_slug: str | None) -> None:
+    """Freeze the ballot set and open voting."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    count = open_election(
+        session, election, context.keys().delivery_key(election.slug), context.now()
+    )
+    session.commit()
+    click.echo(f"{election.slug} is open: {count} eligible ballots committed to the log")
+
+
+@click.command("close")
+@election_option
+@click.option(
+    "--keep-delivery-key",
+    is_flag=True,
+    help="Do not destroy the delivery key (it can then still link ballots to attendees).",
+)
+@operation
+def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
+    """Close voting, unseal the ballots on the log and seal the tally."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    result = close_election(session, election, context.now())
+    session.commit()
+    click.echo(
+        f"{election.slug} is closed: {result['ballots']} of {result['eligible']} ballots cast"
+    )
+    if keep_delivery_key:
+        click.echo("the delivery key was kept, as asked", err=True)
+    elif context.keys().destroy_delivery_key(election.slug):
+        click.echo("the delivery key was destroyed: no one can link ballots to attendees now")
+
+
+@click.command("tally")
+@election_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@operation
+def tally_command(election_slug: str | None, as_json: bool) -> None:
+    """Print the result of a closed election."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    if election.state in ("draft", "open"):
+        raise click.ClickException(
+            f"{election.slug} is {election.state}: the tally exists only once voting has closed"
+        )
+    result = {
+        "election": election.slug,
+        "state": election.state,
+        **count_election(session, election, load_categories(session, election)),
+    }
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{election.title}: {result['ballots']} of {result['eligible']} ballots cast")
+    for category in result["categories"]:
+        click.echo(f"\n{category['title']}")
+        for row in category["results"]:
+            mark = "*" if row["nominee"] in category["winners"] else " "
+            click.echo(f" {mark} {row['votes']:>6}  {row['name']}")
+        click.echo(f"   {category['abstentions']:>6}  (abstentions)")
+        if category["tie"]:
+            click.echo("   tie for first place: settled by the election's tie rule")
+
+
+# --- board ----------------------------------------------------------------------------------
+
+
+@click.group("board")
+def board_group() -> None:
+    """Export and verify the public audit board."""
+
+
+@board_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@election_option
+@operation
+def board_export(file: Path, election_slug: str | None) -> None:
+    """Write the board (entries and head) as JSON Lines."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    write_atomically(file, audit.export_board(session, election))
+    head = audit.tree_head(session, election)
+    click.echo(f"wrote {head.size} entries to {file}; fingerprint {head.fingerprint}")
+
+
+@board_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True, help="Accept a board exported while voting is open.")
+def board_verify(file: Path, partial: bool) -> None:
+    """Check a board file offline: chain, root, eligibility, lifecycle and tally."""
+    try:
+        with file.open("rb") as handle:
+            report = verify.verify_board(handle, partial=partial)
+    except verify.BoardError as exc:
+        click.echo(f"FAILED: {exc}", err=True)
+        sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+    click.echo("OK: the board verifies")
+
+
+def register_commands(app: Flask) -> None:
+    from voting.demo import demo_command
+
+    for command in (
+        init_command,
+        election_group,
+        attendees_group,
+        tokens_group,
+        open_command,
+        close_command,
+        tally_command,
+        board_group,
+        demo_command,
+    ):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from voting import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Audience award voting: run `voting demo` for a first look."""

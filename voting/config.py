@@ -1,0 +1,58 @@
+"""Configuration: defaults here, secrets and local settings in the instance folder.
+
+Order of precedence, lowest first: the defaults below, ``instance/config.toml``, the
+environment (``DATABASE_URL``, ``PUBLIC_URL``), then the ``test_config`` given to create_app.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from flask import Flask
+
+from voting.instance import CONFIG_FILE, instance_path_from_env
+
+
+class ConfigError(Exception):
+    """The instance configuration cannot be read."""
+
+
+DEFAULTS: dict[str, object] = {
+    "PUBLIC_URL": "",
+    "SQLITE_BUSY_TIMEOUT": 30.0,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "LANGUAGES": ["en"],
+}
+
+
+def default_database_url(instance: Path) -> str:
+    return f"sqlite:///{instance / 'voting.sqlite3'}"
+
+
+def database_url_from_env() -> str:
+    """DATABASE_URL, or the SQLite file of the instance folder: for tools outside the app."""
+    return os.environ.get("DATABASE_URL") or default_database_url(instance_path_from_env())
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    path = Path(app.instance_path) / CONFIG_FILE
+    if path.exists():
+        try:
+            app.config.from_file(str(path), load=tomllib.load, text=False)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for name in ("DATABASE_URL", "PUBLIC_URL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.setdefault("DATABASE_URL", default_database_url(Path(app.instance_path)))
+    if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,45 @@
+"""What views and commands hand to operations: the key store, token codec, clock and address.
+
+Operations never reach for these themselves; they take them as arguments, so they run the
+same under a test clock and test keys.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, has_request_context, request
+
+from voting.domain.tokens import BallotTokenCodec
+from voting.instance import KeyStore
+
+
+class NotInitialised(Exception):
+    """The instance folder lacks its configuration: `voting init` has not run."""
+
+
+def keys() -> KeyStore:
+    return current_app.extensions["voting.keys"]
+
+
+def codec() -> BallotTokenCodec:
+    token_keys = current_app.config.get("BALLOT_TOKEN_KEYS")
+    if not token_keys:
+        raise NotInitialised("no BALLOT_TOKEN_KEYS in the instance config; run `voting init`")
+    return BallotTokenCodec(token_keys)
+
+
+def now() -> datetime:
+    """The current time, or the fixed clock a test configured."""
+    clock = current_app.config.get("VOTING_CLOCK")
+    return clock() if clock else datetime.now(UTC)
+
+
+def public_url() -> str:
+    """Base of ballot links: PUBLIC_URL, else the address this request came to."""
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return current_app.config.get("SERVER_URL", "http://127.0.0.1:5000").rstrip("/")

@@ -1,0 +1,89 @@
+"""`voting demo`: from a fresh clone to a running server with an open example election."""
+
+from __future__ import annotations
+
+import socket
+from importlib import resources
+
+import click
+from flask import current_app
+
+from voting import context
+from voting.db import get_session
+from voting.domain.definition import parse_definition
+from voting.domain.roster import parse_roster
+from voting.operations.attendees import import_roster
+from voting.operations.elections import load_election, open_election
+from voting.operations.tokens import personal_links
+
+EXAMPLES = resources.files("voting") / "examples"
+
+
+def _address_for_phones() -> str:
+    """This machine's address on the local network (no packet is sent), for links on phones."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def prepare_demo(link_count: int) -> tuple[str, list[str]]:
+    """Load the example election, import the sample attendees and open voting.
+
+    Returns the election's state line and a few ballot links. Running it again changes
+    nothing that is already done.
+    """
+    session = get_session()
+    keys = context.keys()
+    definition = parse_definition((EXAMPLES / "ecc2016.toml").read_bytes())
+    election = load_election(
+        session, definition, ensure_delivery_key=keys.ensure_delivery_key
+    ).election
+    if election.state == "draft":
+        roster = parse_roster((EXAMPLES / "attendees-sample.csv").read_bytes())
+        import_roster(
+            session, election, roster, delivery_key=lambda: keys.delivery_key(election.slug)
+        )
+        open_election(session, election, keys.delivery_key(election.slug), context.now())
+    session.commit()
+    if not keys.has_delivery_key(election.slug):
+        return f"{election.slug} is {election.state}; delete the instance folder to start over", []
+    links = personal_links(
+        session, election, context.codec(), keys.delivery_key(election.slug), context.public_url()
+    )
+    return f"{election.title} is {election.state} with {len(links)} attendees", [
+        link.url for link in links[:link_count]
+    ]
+
+
+@click.command("demo")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Use 0.0.0.0 to let phones in."
+)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--links", "link_count", default=5, show_default=True, help="Ballot links to print.")
+@click.option("--no-serve", is_flag=True, help="Prepare and print links, but start no server.")
+def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
+    """First look: init, example election, 350 sample attendees, open voting, serve."""
+    from voting import create_app
+    from voting.cli import initialise_instance
+
+    for line in initialise_instance(current_app):
+        click.echo(line)
+    app = create_app()  # again, now that the instance has its secrets
+    shown_host = _address_for_phones() if host in ("0.0.0.0", "::") else host  # noqa: S104
+    app.config["SERVER_URL"] = f"http://{shown_host}:{port}"
+    with app.app_context():
+        status, links = prepare_demo(link_count)
+        base = context.public_url()
+    click.echo(status)
+    if links:
+        click.echo("\nOpen one of these ballot links (each votes once):")
+        for url in links:
+            click.echo(f"  {url}")
+    click.echo(f"\nThe app: {base}/   (export the board with `voting board export board.jsonl`)")
+    if not no_serve:
+        click.echo("Stop the server with Ctrl+C.\n")
+        app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,275 @@
+"""Election definitions: read a TOML file into a checked, immutable description.
+
+Every problem is reported with the key it concerns (arrays counted from 1, as a person
+counts), all at once, so an organiser fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from voting.domain.tokens import SLUG_PATTERN
+
+TIE_RULES = {
+    "jury": "the jury decides between the finalists tied for first place",
+    "shared": "the finalists tied for first place share the award",
+}
+METHODS = ("plurality",)
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_MAX_TEXT = {"title": 200, "name": 200, "organisation": 200, "description": 2000}
+
+
+class DefinitionError(Exception):
+    """The election file is not a valid definition; ``errors`` lists each problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class NomineeDefinition:
+    slug: str
+    name: str
+    organisation: str = ""
+    country: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CategoryDefinition:
+    slug: str
+    title: str
+    method: str
+    nominees: tuple[NomineeDefinition, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ElectionDefinition:
+    slug: str
+    title: str
+    timezone: str
+    tie_rule: str
+    categories: tuple[CategoryDefinition, ...]
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+    def to_board(self) -> dict:
+        """The definition as published on the board: plain JSON values, UTC times."""
+
+        def when(moment: datetime | None) -> str | None:
+            return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "timezone": self.timezone,
+            "tie_rule": self.tie_rule,
+            "opens_at": when(self.opens_at),
+            "closes_at": when(self.closes_at),
+            "categories": [
+                {
+                    "slug": c.slug,
+                    "title": c.title,
+                    "method": c.method,
+                    "description": c.description,
+                    "nominees": [
+                        {
+                            "slug": n.slug,
+                            "name": n.name,
+                            "organisation": n.organisation,
+                            "country": n.country,
+                            "description": n.description,
+                        }
+                        for n in c.nominees
+                    ],
+                }
+                for c in self.categories
+            ],
+        }
+
+
+class _Reader:
+    """Collects errors while picking typed values out of nested TOML tables."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, key: str, reason: str) -> None:
+        self.errors.append(f"{key}: {reason}")
+
+    def unknown_keys(self, table: dict, path: str, allowed: set[str]) -> None:
+        for key in sorted(set(table) - allowed):
+            self.fail(f"{path}.{key}" if path else key, "unknown key")
+
+    def text(self, table: dict, path: str, key: str, *, required: bool = True) -> str:
+        where = f"{path}.{key}"
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.fail(where, "missing")
+            return ""
+        if not isinstance(value, str):
+            self.fail(where, f"must be text, not {type(value).__name__}")
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.fail(where, "must not be empty")
+        limit = _MAX_TEXT.get(key)
+        if limit and len(value) > limit:
+            self.fail(where, f"is longer than {limit} characters")
+        return value
+
+    def slug(self, table: dict, path: str, seen: set[str] | None = None) -> str:
+        value = self.text(table, path, "slug")
+        if value and not SLUG_PATTERN.match(value):
+            self.fail(
+                f"{path}.slug",
+                f"{value!r} is not a slug (lower-case letters, digits and inner hyphens, "
+                "at most 64 characters)",
+            )
+        elif value and seen is not None:
+            if value in seen:
+                self.fail(f"{path}.slug", f"{value!r} is used twice")
+            seen.add(value)
+        return value
+
+    def moment(self, table: dict, key: str, zone: ZoneInfo | None) -> datetime | None:
+        value = table.get(key)
+        where = f"election.{key}"
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                self.fail(where, f"{value!r} is not a date and time like 2016-11-23T14:00:00")
+                return None
+        if isinstance(value, date | time) and not isinstance(value, datetime):
+            self.fail(where, "needs a date and a time, like 2016-11-23T14:00:00")
+            return None
+        if not isinstance(value, datetime):
+            self.fail(where, "must be a date and time")
+            return None
+        if value.tzinfo is None:
+            if zone is None:
+                return None
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
+
+
+def parse_definition(source: str | bytes) -> ElectionDefinition:
+    """Parse and check an election TOML document; raise DefinitionError listing every problem."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DefinitionError([f"the file is not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        document = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError([f"not valid TOML: {exc}"]) from None
+
+    reader = _Reader()
+    reader.unknown_keys(document, "", {"election", "categories"})
+    election = document.get("election")
+    if not isinstance(election, dict):
+        reader.fail("election", "missing: the file needs an [election] table")
+        election = {}
+    reader.unknown_keys(
+        election,
+        "election",
+        {"slug", "title", "timezone", "tie_rule", "opens_at", "closes_at"},
+    )
+    slug = reader.slug(election, "election")
+    title = reader.text(election, "election", "title")
+    timezone = reader.text(election, "election", "timezone", required=False) or "UTC"
+    zone: ZoneInfo | None = None
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.fail("election.timezone", f"{timezone!r} is not a known time zone")
+    tie_rule = reader.text(election, "election", "tie_rule", required=False) or "jury"
+    if tie_rule not in TIE_RULES:
+        reader.fail("election.tie_rule", f"must be one of {', '.join(sorted(TIE_RULES))}")
+    opens_at = reader.moment(election, "opens_at", zone)
+    closes_at = reader.moment(election, "closes_at", zone)
+    if opens_at and closes_at and closes_at <= opens_at:
+        reader.fail("election.closes_at", "must be later than opens_at")
+
+    categories = _read_categories(reader, document.get("categories"))
+    if reader.errors:
+        raise DefinitionError(reader.errors)
+    return ElectionDefinition(
+        slug=slug,
+        title=title,
+        timezone=timezone,
+        tie_rule=tie_rule,
+        categories=categories,
+        opens_at=opens_at,
+        closes_at=closes_at,
+    )
+
+
+def _read_categories(reader: _Reader, raw: object) -> tuple[CategoryDefinition, ...]:
+    if not isinstance(raw, list) or not raw:
+        reader.fail("categories", "missing: define at least one [[categories]] table")
+        return ()
+    seen: set[str] = set()
+    categories = []
+    for number, table in enumerate(raw, start=1):
+        path = f"categories[{number}]"
+        if not isinstance(table, dict):
+            reader.fail(path, "must be a table")
+            continue
+        reader.unknown_keys(table, path, {"slug", "title", "method", "description", "nominees"})
+        method = reader.text(table, path, "method", required=False) or "plurality"
+        if method not in METHODS:
+            reader.fail(f"{path}.method", f"must be one of {', '.join(METHODS)}")
+        categories.append(
+            CategoryDefinition(
+                slug=reader.slug(table, path, seen),
+                title=reader.text(table, path, "title"),
+                method=method,
+                description=reader.text(table, path, "description", required=False),
+                nominees=_read_nominees(reader, path, table.get("nominees")),
+            )
+        )
+    return tuple(categories)
+
+
+def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefinition, ...]:
+    if not isinstance(raw, list) or not raw:
+        reader.fail(f"{path}.nominees", "missing: give at least one [[categories.nominees]]")
+        return ()
+    seen: set[str] = set()
+    nominees = []
+    for number, table in enumerate(raw, start=1):
+        where = f"{path}.nominees[{number}]"
+        if not isinstance(table, dict):
+            reader.fail(where, "must be a table")
+            continue
+        reader.unknown_keys(
+            table, where, {"slug", "name", "organisation", "country", "description"}
+        )
+        slug = reader.slug(table, where, seen)
+        if slug == "abstain":
+            reader.fail(f"{where}.slug", "'abstain' is reserved for the abstain choice")
+        country = reader.text(table, where, "country", required=False).upper()
+        if country and not _COUNTRY.match(country):
+            reader.fail(f"{where}.country", f"{country!r} is not a two-letter country code")
+        nominees.append(
+            NomineeDefinition(
+                slug=slug,
+                name=reader.text(table, where, "name"),
+                organisation=reader.text(table, where, "organisation", required=False),
+                country=country,
+                description=reader.text(table, where, "description", required=False),
+            )
+        )
+    return tuple(nominees)

@@ -1,0 +1,55 @@
+"""The few ways an operation refuses, each with a message meant for the person who asked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class VotingError(Exception):
+    """An operation was refused; str(error) says why in one line."""
+
+
+class NotFound(VotingError):
+    """The election, attendee or entry asked for does not exist."""
+
+
+class StateError(VotingError):
+    """The election's state does not allow this (for example, changing it after opening)."""
+
+
+class BallotRefused(VotingError):
+    """A ballot token cannot be used; ``status`` is the HTTP status the voter gets."""
+
+    status = 400
+
+
+class InvalidToken(BallotRefused):
+    status = 404
+
+
+class TokenSpent(BallotRefused):
+    status = 409
+
+
+class TokenRevoked(BallotRefused):
+    status = 410
+
+
+class NotOpenYet(BallotRefused):
+    """``at`` is the scheduled opening in the election's time zone, if one is set."""
+
+    status = 403
+
+    def __init__(self, message: str, at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+class VotingClosed(BallotRefused):
+    """``at`` is the scheduled close in the election's time zone, if one is set."""
+
+    status = 403
+
+    def __init__(self, message: str, at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.at = at

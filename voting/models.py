@@ -1,0 +1,200 @@
+"""The tables, in SQLAlchemy 2 typed style.
+
+Ballot secrecy is built into the schema: no column or foreign key leads from attendees to
+tokens or ballots. Token rows hold only a hash, have no timestamp, and are kept in hash
+order (SQLite ``WITHOUT ROWID``, inserted sorted) so their order reveals nothing either.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voting.db import Base
+
+ELECTION_STATES = ("draft", "open", "closed", "revealed")
+
+
+class Election(Base):
+    __tablename__ = "elections"
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'open', 'closed', 'revealed')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    tie_rule: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The canonical JSON of the definition last loaded: reloading the same file changes nothing.
+    definition: Mapped[str] = mapped_column(Text)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="election",
+        order_by="Category.position",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Election {self.slug} {self.state}>"
+
+
+class Category(Base):
+    """An award."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("election_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(32), default="plurality")
+    position: Mapped[int] = mapped_column(Integer)
+
+    election: Mapped[Election] = relationship(back_populates="categories")
+    nominees: Mapped[list[Nominee]] = relationship(
+        back_populates="category",
+        order_by="Nominee.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class Nominee(Base):
+    """A finalist of one award."""
+
+    __tablename__ = "nominees"
+    __table_args__ = (UniqueConstraint("category_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)
+
+    category: Mapped[Category] = relationship(back_populates="nominees")
+
+
+class Attendee(Base):
+    """A registered attendee. Personal data; never linked to a token or a ballot."""
+
+    __tablename__ = "attendees"
+    __table_args__ = (UniqueConstraint("election_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    ref: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    # Bumped when the desk reissues a lost ballot: the personal token is derived from it.
+    reissue: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EligibleToken(Base):
+    """A token hash that may cast one ballot. No attendee, no time, no ordered key."""
+
+    __tablename__ = "eligible_tokens"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SpentToken(Base):
+    """A token hash that has cast its ballot; the primary key makes a second cast fail."""
+
+    __tablename__ = "spent_tokens"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+class Ballot(Base):
+    """A cast ballot, keyed by its public log entry. The nonce opens its seal at close."""
+
+    __tablename__ = "ballots"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    nonce: Mapped[str] = mapped_column(String(32))
+
+    choices: Mapped[list[BallotChoice]] = relationship(cascade="all, delete-orphan")
+
+
+class BallotChoice(Base):
+    """One award's answer on a ballot; a null nominee is an abstention."""
+
+    __tablename__ = "ballot_choices"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["election_id", "seq"], ["ballots.election_id", "ballots.seq"], ondelete="CASCADE"
+        ),
+    )
+
+    election_id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+    nominee_id: Mapped[int | None] = mapped_column(ForeignKey("nominees.id"), index=True)
+
+
+class AuditEntry(Base):
+    """One line of the public, append-only log: the exact canonical JSON that was hashed."""
+
+    __tablename__ = "audit_entries"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Set on ballot entries: the short code the voter is shown.
+    receipt: Mapped[str | None] = mapped_column(String(19), unique=True)
+
+
+class AuditHead(Base):
+    """The tip of an election's log, locked by every append so entries form one chain.
+
+    ``peaks`` holds the roots of the perfect Merkle subtrees (32 bytes each, largest
+    first), enough to extend the tree and compute its root without reading the log.
+    """
+
+    __tablename__ = "audit_heads"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    peaks: Mapped[bytes] = mapped_column(LargeBinary, default=b"")

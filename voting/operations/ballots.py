@@ -1,0 +1,141 @@
+"""Admitting a ballot token and casting its ballot.
+
+Casting spends the token, stores the ballot and appends the sealed ballot to the log in
+the caller's one transaction: either all three are committed or none is. The spent
+token's primary key makes a second cast of the same token fail even when both race.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voting import verify
+from voting.domain.tokens import BadToken, BallotTokenCodec, token_hash
+from voting.errors import (
+    InvalidToken,
+    NotOpenYet,
+    TokenRevoked,
+    TokenSpent,
+    VotingClosed,
+    VotingError,
+)
+from voting.models import Ballot, BallotChoice, Category, Election, EligibleToken, SpentToken
+from voting.operations import audit
+from voting.operations.elections import as_utc, load_categories, local_time
+
+
+class InvalidChoice(VotingError):
+    """The submitted choices do not fit the ballot (unknown award or finalist, or one missing)."""
+
+
+@dataclass(frozen=True)
+class BallotPass:
+    """A token that may vote now: its election and the hash the database knows it by."""
+
+    election: Election
+    token_hash: bytes
+
+
+def admit(session: Session, codec: BallotTokenCodec, token: str, now: datetime) -> BallotPass:
+    """Check that *token* may cast a ballot at *now*; raise a BallotRefused saying why not."""
+    try:
+        slug, serial = codec.read(token)
+    except BadToken:
+        raise InvalidToken("this link is not valid") from None
+    election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+    if election is None:
+        raise InvalidToken("this link is not valid")
+    if election.state == "draft":
+        raise NotOpenYet("voting has not opened yet", local_time(election, election.opens_at))
+    digest = token_hash(serial)
+    eligible = session.get(EligibleToken, (election.id, digest))
+    if eligible is None:
+        raise InvalidToken("this link is not valid")
+    if eligible.revoked:
+        raise TokenRevoked("this ballot was replaced by a new one")
+    if session.get(SpentToken, (election.id, digest)) is not None:
+        raise TokenSpent("this ballot has already been cast")
+    check_voting_window(election, now)
+    return BallotPass(election=election, token_hash=digest)
+
+
+def check_voting_window(election: Election, now: datetime) -> None:
+    """Refuse outside the voting window: the state, and the schedule even if nobody closed."""
+    if election.state in ("closed", "revealed"):
+        raise VotingClosed("voting has closed")
+    opens_at = as_utc(election.opens_at)
+    if opens_at is not None and now < opens_at:
+        raise NotOpenYet("voting has not opened yet", local_time(election, opens_at))
+    closes_at = as_utc(election.closes_at)
+    if closes_at is not None and now >= closes_at:
+        raise VotingClosed("voting has closed", local_time(election, closes_at))
+
+
+def parse_choices(categories: list[Category], submitted: dict[str, str]) -> dict[str, str | None]:
+    """Map each award to the chosen finalist's slug, or None for "abstain"."""
+    choices: dict[str, str | None] = {}
+    for category in categories:
+        value = submitted.get(category.slug)
+        if value == "abstain":
+            choices[category.slug] = None
+        elif value in {n.slug for n in category.nominees}:
+            choices[category.slug] = value
+        else:
+            raise InvalidChoice(f"no valid choice for {category.slug}")
+    return choices
+
+
+def cast_ballot(
+    session: Session,
+    codec: BallotTokenCodec,
+    token: str,
+    submitted: dict[str, str],
+    now: datetime,
+) -> str:
+    """Spend the token, store the ballot and log it sealed; return the voter's receipt code.
+
+    The caller commits; the receipt may be shown only after that commit succeeded.
+    """
+    ballot_pass = admit(session, codec, token, now)
+    election = ballot_pass.election
+    categories = load_categories(session, election)
+    choices = parse_choices(categories, submitted)
+    session.add(SpentToken(election_id=election.id, token_hash=ballot_pass.token_hash))
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request spent it between our check and our insert (PostgreSQL).
+        raise TokenSpent("this ballot has already been cast") from None
+    nonce = secrets.token_hex(16)
+    entry = audit.append_entry(
+        session,
+        election,
+        "ballot.cast",
+        {"token": ballot_pass.token_hash.hex(), "sealed": verify.seal_choices(choices, nonce)},
+    )
+    nominee_ids = {(c.slug, n.slug): n.id for c in categories for n in c.nominees}
+    session.add(
+        Ballot(
+            election_id=election.id,
+            seq=entry.seq,
+            nonce=nonce,
+            choices=[
+                BallotChoice(
+                    election_id=election.id,
+                    seq=entry.seq,
+                    category_id=c.id,
+                    nominee_id=nominee_ids.get((c.slug, choices[c.slug] or "")),
+                )
+                for c in categories
+            ],
+        )
+    )
+    session.flush()
+    assert entry.receipt is not None
+    return entry.receipt

@@ -1,0 +1,32 @@
+"""The web layer: blueprints, forms, security headers and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str | None:
+    from flask import current_app, session
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("language")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages)
+
+
+def register(app: Flask) -> None:
+    from voting.web import board, errors, security, voter
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(lambda: {"page_language": str(get_locale() or "en")})
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(voter.bp)
+    app.register_blueprint(board.bp)

@@ -1,0 +1,84 @@
+"""The voter's forms. The ballot form is built per election: one radio group per award."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from voting.models import Category, Nominee
+
+ABSTAIN = "abstain"
+FIELD_PREFIX = "award-"
+
+
+def field_name(category: Category) -> str:
+    return FIELD_PREFIX + category.slug
+
+
+class BallotForm(FlaskForm):
+    """Base of the per-election ballot forms; also posted, as hidden fields, by the cast step."""
+
+    def choices(self, categories: list[Category]) -> dict[str, str]:
+        return {c.slug: self[field_name(c)].data for c in categories}
+
+
+def ballot_form(categories: list[Category], chosen: dict[str, str] | None = None) -> BallotForm:
+    """A form with one required radio group per award, the finalists and "abstain"."""
+
+    class ElectionBallotForm(BallotForm):
+        pass
+
+    for category in categories:
+        setattr(
+            ElectionBallotForm,
+            field_name(category),
+            RadioField(
+                category.title,
+                choices=[SelectChoice(n.slug, n.name) for n in category.nominees]
+                + [SelectChoice(ABSTAIN, _l("Abstain"))],
+                validators=[InputRequired(message=_l("Choose a finalist or “Abstain”."))],
+            ),
+        )
+    data = {field_name(c): chosen[c.slug] for c in categories if chosen and c.slug in chosen}
+    return ElectionBallotForm(data=data)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One radio button and the finalist it stands for (None for "abstain")."""
+
+    field: Field
+    nominee: Nominee | None
+
+
+@dataclass(frozen=True)
+class AwardGroup:
+    """What the ballot template shows for one award."""
+
+    category: Category
+    field: RadioField
+    options: list[Option]
+
+    @property
+    def selected(self) -> Option | None:
+        return next((option for option in self.options if option.field.checked), None)
+
+
+def award_groups(form: BallotForm, categories: list[Category]) -> list[AwardGroup]:
+    groups = []
+    for category in categories:
+        radio = form[field_name(category)]
+        nominees = {n.slug: n for n in category.nominees}
+        groups.append(
+            AwardGroup(
+                category=category,
+                field=radio,
+                options=[Option(option, nominees.get(option.data)) for option in radio],
+            )
+        )
+    return groups

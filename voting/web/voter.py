@@ -1,0 +1,206 @@
+"""The voter's way: link -> ballot -> review -> cast -> receipt. No JavaScript anywhere.
+
+The token lives in the (signed) session cookie after the first request, so it leaves the
+address bar at once and never reaches history or a Referer header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask import session as browser
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError
+from werkzeug.wrappers import Response
+
+from voting import context
+from voting.db import get_session
+from voting.errors import (
+    BallotRefused,
+    InvalidToken,
+    NotOpenYet,
+    TokenRevoked,
+    TokenSpent,
+    VotingClosed,
+)
+from voting.models import Category
+from voting.operations.ballots import (
+    BallotPass,
+    InvalidChoice,
+    admit,
+    cast_ballot,
+    parse_choices,
+)
+from voting.operations.elections import load_categories
+from voting.web.errors import message_page
+from voting.web.forms import FIELD_PREFIX, BallotForm, award_groups, ballot_form
+
+bp = Blueprint("voter", __name__)
+
+TOKEN = "ballot_token"  # noqa: S105 (the session key's name, not a secret)
+CHOICES = "ballot_choices"
+RECEIPT = "receipt"
+
+
+def refusal_page(error: BallotRefused) -> tuple[str, int]:
+    """What a voter sees when their token cannot vote, with the status design section 4 sets."""
+    when = format_datetime(error.at, "full", rebase=False) if getattr(error, "at", None) else None
+    if isinstance(error, InvalidToken):
+        title = _("This link is not valid")
+        text = _(
+            "Please check that you opened the whole link from your badge or your email. "
+            "If it still does not work, the registration desk will help you."
+        )
+    elif isinstance(error, TokenSpent):
+        title = _("This ballot has already been cast")
+        text = _(
+            "Each ballot can be cast only once. If you did not vote yourself, "
+            "please tell the registration desk."
+        )
+    elif isinstance(error, TokenRevoked):
+        title = _("This ballot was replaced")
+        text = _("A new ballot was issued to you. Please use your new card or link.")
+    elif isinstance(error, NotOpenYet):
+        title = _("Voting has not opened yet")
+        text = (
+            _("Voting opens on %(when)s. Keep this page and come back then.", when=when)
+            if when
+            else _("Voting opens soon. Keep this page and reload it when voting is announced.")
+        )
+    elif isinstance(error, VotingClosed):
+        title = _("Voting has closed")
+        text = (
+            _("Voting closed on %(when)s. Thank you for your interest.", when=when)
+            if when
+            else _("Voting is over. Thank you for your interest.")
+        )
+    else:
+        title, text = _("This ballot cannot be used"), str(error)
+    return message_page(title, text, error.status)
+
+
+def _current_pass() -> BallotPass | None:
+    token = browser.get(TOKEN)
+    if not token:
+        return None
+    return admit(get_session(), context.codec(), token, context.now())
+
+
+def _no_ballot() -> Response | tuple[str, int]:
+    if browser.get(RECEIPT):
+        return redirect(url_for(".receipt"), 303)
+    return message_page(
+        _("No ballot open"),
+        _("To vote, scan the QR code on your badge or open the link in your email."),
+        403,
+    )
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.get("/v/<path:token>")
+def enter(token: str) -> Response:
+    """The link on the badge or in the email: check it, keep it, move to a clean URL."""
+    # Before opening the token is kept too: /ballot says when voting opens, then shows it.
+    with contextlib.suppress(NotOpenYet):
+        admit(get_session(), context.codec(), token, context.now())
+    browser.pop(CHOICES, None)
+    browser.pop(RECEIPT, None)
+    browser[TOKEN] = token
+    return redirect(url_for(".ballot"), 303)
+
+
+def _render_ballot(
+    ballot_pass: BallotPass, categories: list[Category], form: BallotForm, status: int
+):
+    return (
+        render_template(
+            "ballot.html",
+            election=ballot_pass.election,
+            form=form,
+            groups=award_groups(form, categories),
+        ),
+        status,
+    )
+
+
+@bp.route("/ballot", methods=["GET", "POST"])
+def ballot():
+    ballot_pass = _current_pass()
+    if ballot_pass is None:
+        return _no_ballot()
+    categories = load_categories(get_session(), ballot_pass.election)
+    form = ballot_form(categories, browser.get(CHOICES))
+    if form.validate_on_submit():
+        browser[CHOICES] = form.choices(categories)
+        return redirect(url_for(".review"), 303)
+    return _render_ballot(ballot_pass, categories, form, 422 if form.is_submitted() else 200)
+
+
+@bp.get("/review")
+def review():
+    ballot_pass = _current_pass()
+    if ballot_pass is None:
+        return _no_ballot()
+    chosen = browser.get(CHOICES)
+    categories = load_categories(get_session(), ballot_pass.election)
+    try:
+        parse_choices(categories, chosen or {})
+    except InvalidChoice:
+        return redirect(url_for(".ballot"), 303)
+    form = ballot_form(categories, chosen)
+    return render_template(
+        "review.html",
+        election=ballot_pass.election,
+        form=form,
+        groups=award_groups(form, categories),
+    )
+
+
+@bp.post("/cast")
+def cast():
+    """Cast the reviewed ballot; the receipt follows only after the commit succeeded."""
+    token = browser.get(TOKEN)
+    if not token:
+        return _no_ballot()
+    submitted = {
+        name.removeprefix(FIELD_PREFIX): value
+        for name, value in request.form.items()
+        if name.startswith(FIELD_PREFIX)
+    }
+    db = get_session()
+    try:
+        receipt = cast_ballot(db, context.codec(), token, submitted, context.now())
+        db.commit()
+    except InvalidChoice:
+        db.rollback()
+        return message_page(
+            _("Your ballot is incomplete"),
+            _("Please go back to the ballot and choose a finalist or “Abstain” for every award."),
+            422,
+            back=url_for(".ballot"),
+        )
+    except DBAPIError:
+        db.rollback()
+        return message_page(
+            _("Your ballot was not recorded"),
+            _("The server is very busy. Nothing was recorded: please cast your ballot again."),
+            503,
+        )
+    browser.pop(TOKEN, None)
+    browser.pop(CHOICES, None)
+    browser[RECEIPT] = receipt
+    return redirect(url_for(".receipt"), 303)
+
+
+@bp.get("/receipt")
+def receipt():
+    code = browser.get(RECEIPT)
+    if not code:
+        return _no_ballot()
+    return render_template("receipt.html", receipt=code)
