@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from voting import context, verify
@@ -59,8 +59,14 @@ def operation(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            if current_revision(database().engine) is None:
-                raise click.ClickException("the database is not set up; run `voting init` first")
+            revision = current_revision(database().engine)
+        except OperationalError as exc:
+            raise click.ClickException(
+                f"cannot open the database ({exc.orig}); run `voting init` first"
+            ) from None
+        if revision is None:
+            raise click.ClickException("the database is not set up; run `voting init` first")
+        try:
             return func(*args, **kwargs)
         except (VotingError, KeyMissing, context.NotInitialised) as exc:
             get_session().rollback()
@@ -111,6 +117,7 @@ def initialise_instance(app: Flask) -> list[str]:
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create the instance config, secrets and keys if missing; migrate the database."""
     try:
@@ -124,7 +131,7 @@ def init_command() -> None:
 # --- election -------------------------------------------------------------------------------
 
 
-@click.group("election")
+@click.group("election", cls=AppGroup)
 def election_group() -> None:
     """Define elections."""
 
@@ -153,7 +160,7 @@ def election_load(file: Path) -> None:
 # --- attendees ------------------------------------------------------------------------------
 
 
-@click.group("attendees")
+@click.group("attendees", cls=AppGroup)
 def attendees_group() -> None:
     """Manage the attendee list."""
 
@@ -192,7 +199,7 @@ def attendees_import(file: Path, election_slug: str | None) -> None:
 # --- tokens ---------------------------------------------------------------------------------
 
 
-@click.group("tokens")
+@click.group("tokens", cls=AppGroup)
 def tokens_group() -> None:
     """Hand out ballot tokens."""
 
@@ -243,6 +250,7 @@ class _CsvLine:
 
 
 @click.command("open")
+@with_appcontext
 @election_option
 @operation
 def open_command(election_slug: str | None) -> None:
@@ -257,6 +265,7 @@ def open_command(election_slug: str | None) -> None:
 
 
 @click.command("close")
+@with_appcontext
 @election_option
 @click.option(
     "--keep-delivery-key",
@@ -280,6 +289,7 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
 
 
 @click.command("tally")
+@with_appcontext
 @election_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @operation
@@ -313,7 +323,7 @@ def tally_command(election_slug: str | None, as_json: bool) -> None:
 # --- board ----------------------------------------------------------------------------------
 
 
-@click.group("board")
+@click.group("board", cls=AppGroup)
 def board_group() -> None:
     """Export and verify the public audit board."""
 

@@ -7,6 +7,8 @@ from importlib import resources
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from voting import context
 from voting.db import get_session
@@ -59,6 +61,7 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Use 0.0.0.0 to let phones in."
 )
@@ -86,4 +89,5 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     click.echo(f"\nThe app: {base}/   (export the board with `voting board export board.jsonl`)")
     if not no_serve:
         click.echo("Stop the server with Ctrl+C.\n")
-        app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Werkzeug's threaded server: enough for a first look (deployments use gunicorn).
+        run_simple(host, port, app, threaded=True)

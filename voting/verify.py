@@ -477,6 +477,12 @@ def verify_board(lines: Iterable[bytes], *, partial: bool = False) -> BoardRepor
         raise BoardError("end of file", "the board has no head line (truncated?)")
     head_value = head.value
     assert isinstance(head_value, dict)
+    if isinstance(head_value.get("size"), int) and head_value["size"] > len(entries):
+        raise BoardError(
+            f"entry {len(entries)}",
+            f"missing: the head counts {head_value['size']} entries but the board has "
+            f"{len(entries)} (deleted or truncated?)",
+        )
     if head_value.get("size") != len(entries):
         raise BoardError(
             f"line {head.number}",

@@ -1,0 +1,5 @@
+"""`python -m voting ...` runs the `voting` command line."""
+
+from voting.cli import main
+
+main()
