@@ -111,7 +111,7 @@ def test_inserted_truncated_and_appended_boards_fail(board):
         )
         + b"\n"
     )
-    fails_naming([*board[:lines[3]], forged, *board[lines[3]:]], 3)
+    fails_naming([*board[: lines[3]], forged, *board[lines[3] :]], 3)
     whole = b"".join(board)
     truncated = whole[: len(whole) - 40].splitlines(keepends=True)
     fails_naming(truncated)

@@ -8,14 +8,20 @@ requests (GET) start deferred and never wait for a writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -89,16 +95,27 @@ def database() -> Database:
 def get_session() -> Session:
     """The session of the current request or command.
 
-    Requests that may change something (anything but GET, HEAD and OPTIONS) and commands
-    get a writer session; the others get a reader.
+    Commands and requests that may change something (POST and the like) get a writer
+    session; GET, HEAD, OPTIONS and views marked ``reads_only`` get a reader.
     """
     if "db_session" not in g:
-        from flask import has_request_context
-
-        safe = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        reader = has_request_context() and (
+            request.method in ("GET", "HEAD", "OPTIONS") or g.get("db_reads_only", False)
+        )
         db = database()
-        g.db_session = (db.reader if safe else db.writer)()
+        g.db_session = (db.reader if reader else db.writer)()
     return g.db_session
+
+
+def reads_only(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a POST view that changes no row, so it never waits for SQLite's write lock."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        g.db_reads_only = True
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _close_session(_exc: BaseException | None) -> None:

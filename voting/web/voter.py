@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from voting import context
-from voting.db import get_session
+from voting.db import get_session, reads_only
 from voting.errors import (
     BallotRefused,
     InvalidToken,
@@ -130,6 +130,7 @@ def _render_ballot(
 
 
 @bp.route("/ballot", methods=["GET", "POST"])
+@reads_only  # the choices go to the session cookie; nothing is stored yet
 def ballot():
     ballot_pass = _current_pass()
     if ballot_pass is None:
