@@ -53,7 +53,7 @@ def test_demo_serves_a_ballot_that_votes(tmp_path):
             try:
                 requests.get(base + "/", timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 time.sleep(0.2)
         output = Path(log.name).read_text()
         token = re.search(rf"{base}/v/(\S+)", output).group(1)
