@@ -15,8 +15,14 @@ from voting import context
 from voting.db import get_session
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
+from voting.operations import audit
 from voting.operations.attendees import import_roster
-from voting.operations.elections import find_election, load_election, open_election
+from voting.operations.elections import (
+    close_election,
+    find_election,
+    load_election,
+    open_election,
+)
 from voting.operations.tokens import personal_links
 
 EXAMPLE_TOML = Path(__file__).resolve().parent.parent / "voting" / "examples" / "ecc2016.toml"
@@ -93,7 +99,10 @@ class ElectionFactory:
             session = get_session()
             keys = context.keys()
             election = load_election(
-                session, definition, ensure_delivery_key=keys.ensure_delivery_key
+                session,
+                definition,
+                ensure_delivery_key=keys.ensure_delivery_key,
+                origin_base="vote.example.org",
             ).election
             if attendees:
                 import_roster(
@@ -104,7 +113,11 @@ class ElectionFactory:
                 )
             if open_voting:
                 open_election(
-                    session, election, keys.delivery_key(election.slug), now or context.now()
+                    session,
+                    election,
+                    keys.delivery_key(election.slug),
+                    context.signer(),
+                    now or context.now(),
                 )
             session.commit()
         handle = ElectionHandle(
@@ -126,6 +139,27 @@ class ElectionFactory:
                 "http://localhost",
             )
         return [link.url.rsplit("/v/", 1)[1] for link in links]
+
+    def close(self, slug: str, now: datetime | None = None):
+        """Close voting as `voting close` does (keeping the delivery key)."""
+        with self.app.app_context():
+            session = get_session()
+            election = find_election(session, slug)
+            result = close_election(session, election, context.signer(), now or context.now())
+            session.commit()
+            return result
+
+    def board(self, slug: str) -> list[bytes]:
+        """The election's board file, line by line, as the export writes it."""
+        with self.app.app_context():
+            session = get_session()
+            election = find_election(session, slug)
+            return list(audit.export_board(session, election, context.signer()))
+
+    def vkey(self, slug: str) -> str:
+        with self.app.app_context():
+            election = find_election(get_session(), slug)
+            return context.signer().verifier_key(election.origin).vkey
 
     def run(self, func: Callable, *args, **kwargs):
         """Call an operation (session, election, ...) in an app context and commit."""

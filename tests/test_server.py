@@ -8,9 +8,6 @@ import pytest
 
 from tests.server import Gunicorn, HttpVoter
 from voting import verify
-from voting.db import get_session
-from voting.operations import audit
-from voting.operations.elections import find_election
 
 pytestmark = pytest.mark.server
 
@@ -24,11 +21,8 @@ def server(app, instance_path, database_url):
     gunicorn.stop()
 
 
-def board_of(app, slug: str) -> verify.BoardReport:
-    with app.app_context():
-        session = get_session()
-        lines = list(audit.export_board(session, find_election(session, slug)))
-    return verify.verify_board(lines, partial=True)
+def board_of(elections, slug: str) -> verify.BoardReport:
+    return verify.verify_board(elections.board(slug), partial=True)
 
 
 def test_full_vote_over_http(app, elections, server):
@@ -37,7 +31,7 @@ def test_full_vote_over_http(app, elections, server):
     receipt = voter.vote(election.tokens[0], CHOICES)
     assert voter.get(f"/board/receipt/{receipt}").status_code == 200
     assert HttpVoter(server.url).get(f"/v/{election.tokens[0]}").status_code == 409
-    assert board_of(app, election.slug).ballots == 1
+    assert board_of(elections, election.slug).ballots == 1
 
 
 def test_twenty_concurrent_casts_of_one_token_make_one_ballot(app, elections, server):
@@ -57,5 +51,5 @@ def test_twenty_concurrent_casts_of_one_token_make_one_ballot(app, elections, se
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [303] + [409] * 19, statuses
-    report = board_of(app, election.slug)
+    report = board_of(elections, election.slug)
     assert report.ballots == 1

@@ -10,7 +10,7 @@ from tests.helpers import definition_toml, form_on, vote_with_client
 from voting.db import get_session
 from voting.domain.tokens import BallotTokenCodec, personal_serial
 from voting.models import Ballot, EligibleToken
-from voting.operations.elections import close_election, find_election
+from voting.operations.elections import find_election
 
 
 def ballots_in(app, slug: str) -> int:
@@ -198,10 +198,7 @@ def test_scheduled_close_is_enforced_without_anyone_closing(app, client, electio
 
 def test_after_close_links_say_voting_closed(app, client, elections):
     election = elections.create()
-    with app.app_context():
-        session = get_session()
-        close_election(session, find_election(session, election.slug), datetime.now(UTC))
-        session.commit()
+    elections.close(election.slug)
     response = client.get(f"/v/{election.tokens[0]}")
     assert response.status_code == 403
     assert "closed" in response.get_data(as_text=True)

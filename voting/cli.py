@@ -27,6 +27,7 @@ from voting.domain.definition import DefinitionError, parse_definition
 from voting.domain.roster import RosterError, parse_roster
 from voting.errors import VotingError
 from voting.instance import KeyMissing, write_default_config
+from voting.models import ROLES
 from voting.operations import audit
 from voting.operations.attendees import import_roster
 from voting.operations.elections import (
@@ -37,7 +38,9 @@ from voting.operations.elections import (
     open_election,
 )
 from voting.operations.results import count_election
+from voting.operations.results import eligible_count as count_eligible
 from voting.operations.tokens import personal_links
+from voting.operations.users import add_user
 
 election_option = click.option(
     "--election",
@@ -150,7 +153,10 @@ def election_load(file: Path) -> None:
         ) from None
     session = get_session()
     result = load_election(
-        session, definition, ensure_delivery_key=context.keys().ensure_delivery_key
+        session,
+        definition,
+        ensure_delivery_key=context.keys().ensure_delivery_key,
+        origin_base=context.board_origin_base(),
     )
     session.commit()
     click.echo(f"{result.election.slug} ({result.outcome})", err=True)
@@ -257,11 +263,17 @@ def open_command(election_slug: str | None) -> None:
     """Freeze the ballot set and open voting."""
     session = get_session()
     election = find_election(session, election_slug)
-    count = open_election(
-        session, election, context.keys().delivery_key(election.slug), context.now()
+    opened = open_election(
+        session,
+        election,
+        context.keys().delivery_key(election.slug),
+        context.signer(),
+        context.now(),
     )
     session.commit()
-    click.echo(f"{election.slug} is open: {count} eligible ballots committed to the log")
+    eligible = count_eligible(session, election)
+    click.echo(f"{election.slug} is open: {eligible} eligible ballots committed to the log")
+    click.echo(f"checkpoint at opening: size {opened.size}, fingerprint {opened.fingerprint}")
 
 
 @click.command("close")
@@ -277,11 +289,11 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
     """Close voting, unseal the ballots on the log and seal the tally."""
     session = get_session()
     election = find_election(session, election_slug)
-    result = close_election(session, election, context.now())
+    result = close_election(session, election, context.signer(), context.now())
     session.commit()
-    click.echo(
-        f"{election.slug} is closed: {result['ballots']} of {result['eligible']} ballots cast"
-    )
+    tally, closed = result.tally, result.checkpoint
+    click.echo(f"{election.slug} is closed: {tally['ballots']} of {tally['eligible']} ballots cast")
+    click.echo(f"checkpoint at closing: size {closed.size}, fingerprint {closed.fingerprint}")
     if keep_delivery_key:
         click.echo("the delivery key was kept, as asked", err=True)
     elif context.keys().destroy_delivery_key(election.slug):
@@ -333,28 +345,58 @@ def board_group() -> None:
 @election_option
 @operation
 def board_export(file: Path, election_slug: str | None) -> None:
-    """Write the board (entries and head) as JSON Lines."""
+    """Write the public board (key, entries, signed checkpoints) as JSON Lines."""
     session = get_session()
     election = find_election(session, election_slug)
-    write_atomically(file, audit.export_board(session, election))
-    head = audit.tree_head(session, election)
-    click.echo(f"wrote {head.size} entries to {file}; fingerprint {head.fingerprint}")
+    write_atomically(file, audit.export_board(session, election, context.signer()))
+    final = audit.current_checkpoint(session, election, context.signer())
+    click.echo(f"wrote {final.size} entries to {file}; fingerprint {final.fingerprint}")
 
 
 @board_group.command("verify")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="Public key to pin.")
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint saved earlier: the board must extend it.",
+)
 @click.option("--partial", is_flag=True, help="Accept a board exported while voting is open.")
-def board_verify(file: Path, partial: bool) -> None:
-    """Check a board file offline: chain, root, eligibility, lifecycle and tally."""
-    try:
-        with file.open("rb") as handle:
-            report = verify.verify_board(handle, partial=partial)
-    except verify.BoardError as exc:
-        click.echo(f"FAILED: {exc}", err=True)
-        sys.exit(1)
-    for line in report.lines():
-        click.echo(line)
-    click.echo("OK: the board verifies")
+def board_verify(file: str, key: str | None, checkpoint: str | None, partial: bool) -> None:
+    """Check a board file offline: signatures, chain, roots, eligibility, lifecycle, tally.
+
+    The same code as `python -m voting.verify` (voting/verify.py, which a juror can copy).
+    """
+    argv = [file]
+    argv += ["--key", key] if key else []
+    argv += ["--checkpoint", checkpoint] if checkpoint else []
+    argv += ["--partial"] if partial else []
+    sys.exit(verify.main(argv))
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@click.group("users", cls=AppGroup)
+def users_group() -> None:
+    """Staff accounts (organiser, desk, jury)."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@operation
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account; asks for the password unless --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    session = get_session()
+    add_user(session, name, role, password)
+    session.commit()
+    click.echo(f"added {role} {name}")
 
 
 def register_commands(app: Flask) -> None:
@@ -369,6 +411,7 @@ def register_commands(app: Flask) -> None:
         close_command,
         tally_command,
         board_group,
+        users_group,
         demo_command,
     ):
         app.cli.add_command(command)

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # staff sign-ins; voters' sessions end with the browser
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "en",
     "LANGUAGES": ["en"],

@@ -12,6 +12,7 @@ from flask import current_app, has_request_context, request
 
 from voting.domain.tokens import BallotTokenCodec
 from voting.instance import KeyStore
+from voting.operations.audit import LogSigner, LogTrees
 
 
 class NotInitialised(Exception):
@@ -27,6 +28,27 @@ def codec() -> BallotTokenCodec:
     if not token_keys:
         raise NotInitialised("no BALLOT_TOKEN_KEYS in the instance config; run `voting init`")
     return BallotTokenCodec(token_keys)
+
+
+def signer() -> LogSigner:
+    """The checkpoint signer, its key read from the instance folder once per process."""
+    if "voting.signer" not in current_app.extensions:
+        current_app.extensions["voting.signer"] = LogSigner(keys().signing_key())
+    return current_app.extensions["voting.signer"]
+
+
+def log_trees() -> LogTrees:
+    return current_app.extensions.setdefault("voting.trees", LogTrees())
+
+
+def board_origin_base() -> str:
+    """What names new logs in their checkpoints: BOARD_ORIGIN, or PUBLIC_URL's host and path."""
+    configured = current_app.config.get("BOARD_ORIGIN")
+    if configured:
+        return str(configured)
+    public = str(current_app.config.get("PUBLIC_URL") or "")
+    host_and_path = public.split("://", 1)[-1].rstrip("/")
+    return host_and_path or "localhost"
 
 
 def now() -> datetime:

@@ -41,14 +41,19 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
     keys = context.keys()
     definition = parse_definition((EXAMPLES / "ecc2016.toml").read_bytes())
     election = load_election(
-        session, definition, ensure_delivery_key=keys.ensure_delivery_key
+        session,
+        definition,
+        ensure_delivery_key=keys.ensure_delivery_key,
+        origin_base=context.board_origin_base(),
     ).election
     if election.state == "draft":
         roster = parse_roster((EXAMPLES / "attendees-sample.csv").read_bytes())
         import_roster(
             session, election, roster, delivery_key=lambda: keys.delivery_key(election.slug)
         )
-        open_election(session, election, keys.delivery_key(election.slug), context.now())
+        open_election(
+            session, election, keys.delivery_key(election.slug), context.signer(), context.now()
+        )
     session.commit()
     if not keys.has_delivery_key(election.slug):
         return f"{election.slug} is {election.state}; delete the instance folder to start over", []

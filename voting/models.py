@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from voting.db import Base
 
 ELECTION_STATES = ("draft", "open", "closed", "revealed")
+ROLES = ("organiser", "desk", "jury")
 
 
 class Election(Base):
@@ -40,6 +41,8 @@ class Election(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     tie_rule: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="draft")
+    # The log's name in its signed checkpoints (C2SP origin), fixed when the election is made.
+    origin: Mapped[str] = mapped_column(String(255))
     opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The canonical JSON of the definition last loaded: reloading the same file changes nothing.
@@ -198,3 +201,40 @@ class AuditHead(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     peaks: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    # The newest signed checkpoint, so the cast path can tell cheaply when one is due.
+    checkpoint_size: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Checkpoint(Base):
+    """A signed note of the log's size and root (C2SP checkpoint), as published."""
+
+    __tablename__ = "checkpoints"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    made_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A staff account: organiser, desk or jury. Voters have none; their token is enough."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('organiser', 'desk', 'jury')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)

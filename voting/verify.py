@@ -1,20 +1,23 @@
 """The audit board's format and its offline verifier, in one self-contained file.
 
-A juror copies this single file to a laptop and runs ``python verify.py board.jsonl``;
-it needs nothing but the standard library. The server imports the same hashing,
-Merkle and counting code from here, so the board is written and checked by one
-implementation.
+A juror copies this single file to a laptop and runs ``python verify.py board.jsonl``; it
+needs the Python standard library and ``cryptography`` (for Ed25519), nothing else. The
+server imports its hashing, Merkle, checkpoint and counting code from here, so the board is
+written and checked by one implementation.
 
 Board file (JSON Lines), in this order:
 
-* a header ``{"type": "board", "format": "voting-board/1", "election": SLUG, ...}``;
-* the log entries, each the exact canonical JSON line that was hashed:
-  ``{"data": {...}, "kind": "...", "prev": HEX, "seq": N}``;
-* a head ``{"type": "head", "size": N, "root": HEX}``: the RFC 6962 Merkle root of the entries.
+* a header ``{"type": "board", "format": "voting-board/1", "election": SLUG, "origin": ...}``;
+* the log's public key ``{"type": "key", "vkey": NAME+KEYID+BASE64}`` (C2SP verifier key);
+* the log entries, each the exact canonical JSON line that was hashed
+  ``{"data": {...}, "kind": "...", "prev": HEX, "seq": N}``, with signed checkpoints
+  ``{"type": "checkpoint", "note": TEXT}`` placed right after the entry that completes them;
+  the last line is a checkpoint of the whole log.
 
-Entry hashes follow RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right).
-``prev`` is the leaf hash of the entry before (64 zeros for the first), so each entry commits
-to all entries before it.
+Entry hashes follow RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left ||
+right); the log's root is the Merkle Tree Hash of all leaves. ``prev`` is the leaf hash of the
+entry before (64 zeros for the first), so each entry commits to all before it. Checkpoints are
+C2SP signed notes (origin, tree size, base64 root) signed with Ed25519.
 
 Ballots are sealed while voting is open: ``ballot.cast`` carries the spent token hash and a
 SHA-256 commitment to the choices, so the public board shows no partial result. At close the
@@ -25,15 +28,22 @@ verifier checks each against its commitment before recounting.
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 FORMAT = "voting-board/1"
 ZERO_HASH = "0" * 64
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
 # --- Canonical JSON and hashes ------------------------------------------------------------------
@@ -62,6 +72,11 @@ def seal_choices(choices: dict[str, str | None], nonce: str) -> str:
 # --- RFC 6962 Merkle tree -----------------------------------------------------------------------
 
 
+def _split(width: int) -> int:
+    """The largest power of two smaller than *width* (RFC 6962's k)."""
+    return 1 << ((width - 1).bit_length() - 1)
+
+
 def frontier_append(peaks: list[bytes], size: int, leaf: bytes) -> list[bytes]:
     """Add one leaf to the roots of the perfect subtrees of a tree of *size* leaves.
 
@@ -80,7 +95,7 @@ def frontier_append(peaks: list[bytes], size: int, leaf: bytes) -> list[bytes]:
 def frontier_root(peaks: list[bytes]) -> bytes:
     """The RFC 6962 Merkle Tree Hash of a tree given by its peaks, largest first."""
     if not peaks:
-        return hashlib.sha256(b"").digest()
+        return EMPTY_ROOT
     root = peaks[-1]
     for peak in reversed(peaks[:-1]):
         root = node_hash(peak, root)
@@ -98,6 +113,283 @@ def merkle_root(leaves: Iterable[bytes]) -> bytes:
 def token_set_root(token_hashes: Iterable[str]) -> str:
     """Merkle root of a sorted list of hex token hashes, each hashed as an RFC 6962 leaf."""
     return merkle_root(leaf_hash(bytes.fromhex(h)) for h in token_hashes).hex()
+
+
+class MerkleTree:
+    """An append-only RFC 6962 tree that keeps every level of perfect subtrees.
+
+    Roots and proofs for any earlier size then cost O(log n) hashes; the server keeps one
+    per election in memory to answer receipt and consistency requests.
+    """
+
+    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+        self.levels: list[list[bytes]] = [[]]
+        for leaf in leaves:
+            self.append(leaf)
+
+    def __len__(self) -> int:
+        return len(self.levels[0])
+
+    def append(self, leaf: bytes) -> None:
+        self.levels[0].append(leaf)
+        index, level = len(self.levels[0]) - 1, 0
+        while index & 1:
+            pair = self.levels[level][index - 1 : index + 1]
+            level += 1
+            if level == len(self.levels):
+                self.levels.append([])
+            self.levels[level].append(node_hash(*pair))
+            index >>= 1
+
+    def _hash(self, lo: int, hi: int) -> bytes:
+        width = hi - lo
+        if width & (width - 1) == 0 and lo % width == 0:  # a perfect, aligned subtree
+            return self.levels[width.bit_length() - 1][lo // width]
+        split = _split(width)
+        return node_hash(self._hash(lo, lo + split), self._hash(lo + split, hi))
+
+    def _check_size(self, size: int) -> None:
+        if not 0 <= size <= len(self):
+            raise ValueError(f"the tree has {len(self)} leaves, not {size}")
+
+    def root(self, size: int | None = None) -> bytes:
+        size = len(self) if size is None else size
+        self._check_size(size)
+        return self._hash(0, size) if size else EMPTY_ROOT
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """RFC 6962 audit path of leaf *index* in the tree of the first *size* leaves."""
+        self._check_size(size)
+        if not 0 <= index < size:
+            raise ValueError(f"leaf {index} is not in a tree of {size} leaves")
+        proof = []
+        lo, hi = 0, size
+        while hi - lo > 1:
+            split = _split(hi - lo)
+            if index < lo + split:
+                proof.append(self._hash(lo + split, hi))
+                hi = lo + split
+            else:
+                proof.append(self._hash(lo, lo + split))
+                lo += split
+        return proof[::-1]
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        """RFC 6962 proof that the tree of *old* leaves is a prefix of the tree of *new*."""
+        self._check_size(new)
+        if not 0 <= old <= new:
+            raise ValueError(f"cannot prove {old} leaves consistent with {new}")
+        if old in (0, new):
+            return []
+        proof = []
+        lo, hi, remaining, whole = 0, new, old, True
+        while remaining != hi - lo:
+            split = _split(hi - lo)
+            if remaining <= split:
+                proof.append(self._hash(lo + split, hi))
+                hi = lo + split
+            else:
+                proof.append(self._hash(lo, lo + split))
+                lo, remaining, whole = lo + split, remaining - split, False
+        if not whole:
+            proof.append(self._hash(lo, hi))
+        return proof[::-1]
+
+
+def _shift_while_even(fn: int, sn: int) -> tuple[int, int]:
+    while fn and not fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    return fn, sn
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> bool:
+    """Check an audit path (RFC 9162 section 2.1.3.2)."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, result = index, size - 1, leaf
+    for sibling in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            result = node_hash(sibling, result)
+            if not fn & 1:
+                fn, sn = _shift_while_even(fn, sn)
+        else:
+            result = node_hash(result, sibling)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and result == root
+
+
+def verify_consistency(
+    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Check a consistency proof between two tree sizes (RFC 9162 section 2.1.4.2)."""
+    if not 0 <= old <= new:
+        return False
+    if old == new:
+        return not proof and old_root == new_root
+    if old == 0:
+        return not proof
+    path = list(proof)
+    if old & (old - 1) == 0:
+        path.insert(0, old_root)
+    if not path:
+        return False
+    fn, sn = old - 1, new - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    first = second = path[0]
+    for node in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            first, second = node_hash(node, first), node_hash(node, second)
+            if not fn & 1:
+                fn, sn = _shift_while_even(fn, sn)
+        else:
+            second = node_hash(second, node)
+        fn, sn = fn >> 1, sn >> 1
+    return first == old_root and second == new_root and sn == 0
+
+
+# --- Checkpoints: C2SP signed notes ---------------------------------------------------------------
+
+_ED25519 = b"\x01"
+_SIGNATURE_PREFIX = "\u2014 "  # em dash, space
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP key ID: the first four bytes of SHA-256(name || 0x0A || 0x01 || public key)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + _ED25519 + public_key).digest()[:4]
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    """An Ed25519 public key with the name its signatures carry (C2SP verifier key)."""
+
+    name: str
+    public_key: bytes
+
+    @property
+    def id(self) -> bytes:
+        return key_id(self.name, self.public_key)
+
+    @property
+    def vkey(self) -> str:
+        return f"{self.name}+{self.id.hex()}+{_b64(_ED25519 + self.public_key)}"
+
+    @classmethod
+    def parse(cls, text: str) -> VerifierKey:
+        """Read ``name+keyid+base64`` (a vkey line), or raise ValueError."""
+        parts = text.strip().split("+", 2)  # the base64 part may hold "+" itself
+        if len(parts) != 3 or not parts[0]:
+            raise ValueError("not a verifier key (expected name+keyid+base64)")
+        name, hex_id, encoded = parts
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise ValueError("the verifier key's base64 is damaged") from None
+        if len(raw) != 33 or raw[:1] != _ED25519:
+            raise ValueError("not an Ed25519 verifier key")
+        key = cls(name, raw[1:])
+        if key.id.hex() != hex_id.lower():
+            raise ValueError("the verifier key's ID does not match its name and key")
+        return key
+
+    @classmethod
+    def from_private(cls, name: str, private_key: Ed25519PrivateKey) -> VerifierKey:
+        return cls(name, private_key.public_key().public_bytes_raw())
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def load_verifier_key(text: str, name: str) -> VerifierKey:
+    """A key given to the verifier: a vkey line, or a PEM public key named *name*."""
+    if "-----BEGIN" in text:
+        try:
+            public = serialization.load_pem_public_key(text.encode("ascii"))
+        except ValueError:
+            raise ValueError("not a readable PEM public key") from None
+        if not isinstance(public, Ed25519PublicKey):
+            raise ValueError("the PEM key is not an Ed25519 key")
+        return VerifierKey(name, public.public_bytes_raw())
+    return VerifierKey.parse(text)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement of the log's size and root at one moment."""
+
+    origin: str
+    size: int
+    root: bytes
+    note: str
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.root)
+
+
+def checkpoint_body(origin: str, size: int, root: bytes) -> str:
+    return f"{origin}\n{size}\n{_b64(root)}\n"
+
+
+def sign_checkpoint(
+    private_key: Ed25519PrivateKey, origin: str, size: int, root: bytes
+) -> Checkpoint:
+    """Sign a checkpoint with the log key, named after the log's origin.
+
+    Ed25519 is deterministic: the same tree size always gets the same note.
+    """
+    body = checkpoint_body(origin, size, root)
+    key = VerifierKey.from_private(origin, private_key)
+    signature = private_key.sign(body.encode("utf-8"))
+    note = f"{body}\n{_SIGNATURE_PREFIX}{origin} {_b64(key.id + signature)}\n"
+    return Checkpoint(origin, size, root, note)
+
+
+def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
+    """Check a checkpoint note's signature by *key* and read it; raise ValueError if it fails."""
+    if not note.endswith("\n") or "\n\n" not in note:
+        raise ValueError("not a signed note (no blank line before the signatures)")
+    cut = note.rindex("\n\n")
+    body, signatures = note[: cut + 1], note[cut + 2 :].splitlines()
+    signed = False
+    for line in signatures:
+        if not line.startswith(_SIGNATURE_PREFIX):
+            raise ValueError("malformed signature line")
+        name, _, encoded = line[len(_SIGNATURE_PREFIX) :].rpartition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise ValueError("damaged signature") from None
+        if name == key.name and raw[:4] == key.id:
+            if not key.verify(body.encode("utf-8"), raw[4:]):
+                raise ValueError(f"the signature by {key.name} does not verify")
+            signed = True
+    if not signed:
+        raise ValueError(f"not signed by the key {key.vkey}")
+    lines = body.split("\n")
+    if len(lines) < 4 or not lines[1].isdigit() or (lines[1].startswith("0") and lines[1] != "0"):
+        raise ValueError("not a checkpoint (origin, size, root)")
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except binascii.Error:
+        raise ValueError("the checkpoint's root is damaged") from None
+    if len(root) != 32:
+        raise ValueError("the checkpoint's root is not a SHA-256 hash")
+    return Checkpoint(lines[0], int(lines[1]), root, note)
 
 
 # --- Short codes people read aloud or type -------------------------------------------------------
@@ -199,30 +491,44 @@ class BoardReport:
     """What a verified board says: printed by the command line, shown on the jury pages."""
 
     election: str
+    origin: str
     entries: int
     root: bytes
     state: str
+    key: VerifierKey
+    key_pinned: bool
     eligible: int = 0
     ballots: int = 0
     tally: list[dict] | None = None
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    milestones: dict[str, Checkpoint] = field(default_factory=dict)
+    saved_checkpoint: Checkpoint | None = None
     kinds: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
+        pinned = "pinned" if self.key_pinned else "taken from the board; pin it with --key"
         out = [
-            f"election: {self.election}",
+            f"election: {self.election} ({self.origin})",
+            f"key: {self.key.vkey} ({pinned})",
             f"entries: {self.entries}, state: {self.state}",
             f"ballots: {self.ballots} of {self.eligible} eligible",
-            f"root: {self.root.hex()}",
-            f"fingerprint: {fingerprint(self.root)}",
+            f"checkpoints: {len(self.checkpoints)} signed, all consistent with the entries",
         ]
+        for label, checkpoint in self.milestones.items():
+            out.append(f"{label}: size {checkpoint.size}, fingerprint {checkpoint.fingerprint}")
+        if self.saved_checkpoint:
+            saved = self.saved_checkpoint
+            out.append(
+                f"your saved checkpoint (size {saved.size}, fingerprint {saved.fingerprint}): "
+                "the board extends it"
+            )
+        out.append(f"root: {self.root.hex()}")
+        out.append(f"fingerprint: {fingerprint(self.root)}")
         for category in self.tally or []:
             winners = ", ".join(category["winners"]) or "none"
             tie = " (tie)" if category["tie"] else ""
             out.append(f"{category['slug']}: winner {winners}{tie}")
         return out
-
-
-_PHASES = ("draft", "open", "closed", "tallied")
 
 
 class _Checker:
@@ -425,74 +731,120 @@ def _entry_where(seq: int, line: _Line) -> str:
     return f"entry {seq} (line {line.number})"
 
 
-def verify_board(lines: Iterable[bytes], *, partial: bool = False) -> BoardReport:
+def _line_type(line: _Line) -> str | None:
+    value = line.value
+    return value.get("type") if isinstance(value, dict) else None
+
+
+# Entries a signed checkpoint must follow at once: the fingerprints shown at opening and at
+# the sealed tally are then on the board for anyone who photographed them.
+_MILESTONES = {"voting.opened": "opened", "tally": "tallied"}
+
+
+def verify_board(
+    lines: Iterable[bytes],
+    *,
+    partial: bool = False,
+    key: str | None = None,
+    saved_checkpoint: str | None = None,
+) -> BoardReport:
     """Check a board file line by line; raise BoardError naming the first entry that fails.
 
-    Without *partial* the board must be complete: voting closed and the tally sealed.
+    *key* pins the log's public key (a vkey line or PEM); without it the board's own key is
+    used. *saved_checkpoint* is a checkpoint note kept from earlier: the board must extend
+    it. Without *partial* the board must be complete: voting closed and the tally sealed.
     """
-    parsed = list(_read_lines(lines))
-    if (
-        not parsed
-        or not isinstance(parsed[0].value, dict)
-        or parsed[0].value.get("type") != "board"
-    ):
+    parsed = iter(_read_lines(lines))
+    header_line = next(parsed, None)
+    if header_line is None or _line_type(header_line) != "board":
         raise BoardError("line 1", "not a board file (no board header)")
-    header = parsed[0].value
+    header = header_line.value
+    assert isinstance(header, dict)
     if header.get("format") != FORMAT:
         raise BoardError("line 1", f"unsupported board format {header.get('format')!r}")
-
-    entries: list[_Line] = []
-    head: _Line | None = None
-    for line in parsed[1:]:
-        value = line.value
-        if isinstance(value, dict) and value.get("type") == "head" and head is None:
-            head = line
-        elif head is not None:
-            raise BoardError(f"line {line.number}", "unexpected line after the head")
-        elif isinstance(value, dict) and "type" in value:
-            raise BoardError(f"line {line.number}", f"unexpected {value['type']!r} line")
-        else:
-            entries.append(line)
+    origin = header.get("origin")
+    if not isinstance(origin, str) or not origin:
+        raise BoardError("line 1", "the header names no origin")
+    board_key = _read_key_line(next(parsed, None), origin)
+    if key is not None:
+        try:
+            pinned = load_verifier_key(key, origin)
+        except ValueError as exc:
+            raise BoardError("--key", str(exc)) from None
+        if pinned != board_key:
+            raise BoardError("line 2", "the board is signed with another key than the pinned one")
+    saved = None
+    if saved_checkpoint is not None:
+        try:
+            saved = open_checkpoint(saved_checkpoint, board_key)
+        except ValueError as exc:
+            raise BoardError("--checkpoint", str(exc)) from None
+        if saved.origin != origin:
+            raise BoardError("--checkpoint", f"it is a checkpoint of {saved.origin}, not {origin}")
 
     checker = _Checker()
-    leaves: list[bytes] = []
+    entries: list[_Line] = []
+    peaks: list[bytes] = []
+    last_leaf = bytes(32)  # the first entry's prev is all zeros
+    checkpoints: list[Checkpoint] = []
+    milestones: dict[str, Checkpoint] = {}
+    awaiting: str | None = None  # a milestone whose checkpoint must come next
     kinds: dict[str, int] = {}
-    for index, line in enumerate(entries):
+    pending = list(parsed)
+    for position, line in enumerate(pending):
+        if _line_type(line) == "checkpoint":
+            checkpoint = _check_checkpoint(line, board_key, origin, entries, peaks)
+            checkpoints.append(checkpoint)
+            if awaiting:
+                milestones[awaiting] = checkpoint
+                awaiting = None
+            continue
+        if awaiting:
+            raise BoardError(
+                _entry_where(len(entries) - 1, entries[-1]),
+                "no signed checkpoint follows this entry, as it must",
+            )
+        if _line_type(line) is not None:
+            raise BoardError(f"line {line.number}", f"unexpected {_line_type(line)!r} line")
+        index = len(entries)
         where = _entry_where(index, line)
         _check_entry_form(index, line, where)
         entry = line.value
         assert isinstance(entry, dict)
-        expected_prev = leaves[-1].hex() if leaves else ZERO_HASH
-        if entry["prev"] != expected_prev:
-            raise _broken_link(entries, leaves, index)
+        if entry["prev"] != last_leaf.hex():
+            raise _broken_link([*entries, line], pending[position + 1 :])
         try:
             checker.check(index, entry["kind"], entry["data"])
         except ValueError as exc:
             raise BoardError(where, str(exc)) from None
-        leaves.append(leaf_hash(line.raw))
+        last_leaf = leaf_hash(line.raw)
+        peaks = frontier_append(peaks, index, last_leaf)
+        entries.append(line)
         kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
-
-    root = merkle_root(leaves)
-    if head is None:
-        raise BoardError("end of file", "the board has no head line (truncated?)")
-    head_value = head.value
-    assert isinstance(head_value, dict)
-    if isinstance(head_value.get("size"), int) and head_value["size"] > len(entries):
+        awaiting = _MILESTONES.get(entry["kind"])
+        if saved and saved.size == len(entries) and frontier_root(peaks) != saved.root:
+            raise BoardError(
+                "--checkpoint",
+                f"the board's first {saved.size} entries differ from your saved checkpoint: "
+                "the log was rewritten",
+            )
+    if awaiting:
         raise BoardError(
-            f"entry {len(entries)}",
-            f"missing: the head counts {head_value['size']} entries but the board has "
-            f"{len(entries)} (deleted or truncated?)",
+            _entry_where(len(entries) - 1, entries[-1]), "no signed checkpoint follows this entry"
         )
-    if head_value.get("size") != len(entries):
+    if not checkpoints or checkpoints[-1].size != len(entries):
         raise BoardError(
-            f"line {head.number}",
-            f"the head says {head_value.get('size')} entries but the board has {len(entries)}",
+            "end of file",
+            "the last entries are covered by no signed checkpoint (truncated or appended?)",
         )
-    if head_value.get("root") != root.hex():
-        last = len(entries) - 1
-        where = _entry_where(last, entries[last]) if entries else f"line {head.number}"
-        raise BoardError(where, "the Merkle root of the entries does not match the head")
-
+    if saved and saved.size > len(entries):
+        raise BoardError(
+            "--checkpoint",
+            f"your saved checkpoint has {saved.size} entries but the board only {len(entries)}: "
+            "entries were removed",
+        )
+    if saved and saved.size == 0 and saved.root != EMPTY_ROOT:
+        raise BoardError("--checkpoint", "the saved checkpoint of an empty log has a wrong root")
     if checker.definition is None:
         raise BoardError("line 1", "the board defines no election")
     if header.get("election") != checker.definition["slug"]:
@@ -505,14 +857,63 @@ def verify_board(lines: Iterable[bytes], *, partial: bool = False) -> BoardRepor
         )
     return BoardReport(
         election=checker.definition["slug"],
+        origin=origin,
         entries=len(entries),
-        root=root,
+        root=frontier_root(peaks),
         state=checker.phase,
+        key=board_key,
+        key_pinned=key is not None,
         eligible=len(checker.eligible - checker.revoked),
         ballots=len(checker.sealed),
         tally=checker.tally,
+        checkpoints=checkpoints,
+        milestones=milestones,
+        saved_checkpoint=saved,
         kinds=kinds,
     )
+
+
+def _read_key_line(line: _Line | None, origin: str) -> VerifierKey:
+    if line is None or _line_type(line) != "key":
+        raise BoardError("line 2", "the board does not carry its public key")
+    assert isinstance(line.value, dict)
+    try:
+        board_key = VerifierKey.parse(str(line.value.get("vkey", "")))
+    except ValueError as exc:
+        raise BoardError(f"line {line.number}", str(exc)) from None
+    if board_key.name != origin:
+        raise BoardError(f"line {line.number}", "the key is named for another log")
+    return board_key
+
+
+def _check_checkpoint(
+    line: _Line, board_key: VerifierKey, origin: str, entries: list[_Line], peaks: list[bytes]
+) -> Checkpoint:
+    assert isinstance(line.value, dict)
+    try:
+        checkpoint = open_checkpoint(str(line.value.get("note", "")), board_key)
+    except ValueError as exc:
+        raise BoardError(f"checkpoint (line {line.number})", str(exc)) from None
+    if checkpoint.origin != origin:
+        raise BoardError(f"checkpoint (line {line.number})", f"signed for {checkpoint.origin}")
+    if checkpoint.size > len(entries):
+        raise BoardError(
+            f"entry {len(entries)}",
+            f"missing: the checkpoint on line {line.number} counts {checkpoint.size} entries "
+            f"but only {len(entries)} come before it (deleted?)",
+        )
+    if checkpoint.size < len(entries):
+        raise BoardError(
+            f"checkpoint (line {line.number})",
+            f"for size {checkpoint.size} stands after entry {len(entries) - 1} (moved?)",
+        )
+    if frontier_root(peaks) != checkpoint.root:
+        raise BoardError(
+            _entry_where(len(entries) - 1, entries[-1]),
+            f"the entries up to here do not match the signed checkpoint on line {line.number}"
+            " (the log was rewritten)",
+        )
+    return checkpoint
 
 
 def _check_entry_form(index: int, line: _Line, where: str) -> None:
@@ -537,14 +938,15 @@ def _check_entry_form(index: int, line: _Line, where: str) -> None:
         raise BoardError(where, f"carries seq {seq!r} where entry {index} belongs (moved?)")
 
 
-def _broken_link(entries: list[_Line], leaves: list[bytes], index: int) -> BoardError:
-    """Blame the right entry when entry *index* does not commit to the one before it.
+def _broken_link(entries: list[_Line], rest: list[_Line]) -> BoardError:
+    """Blame the right entry when the last of *entries* does not commit to the one before.
 
-    If the entry after it still commits to it, this entry is intact and the one before
-    was altered; otherwise this entry itself was altered.
+    If the next entry still commits to it, it is intact and the one before was altered;
+    if it does not, this entry itself was altered. With no next entry, both are named.
     """
+    index = len(entries) - 1
     before = index - 1
-    following = entries[index + 1] if index + 1 < len(entries) else None
+    following = next((line for line in rest if _line_type(line) is None), None)
     if following is None:
         return BoardError(
             _entry_where(before, entries[before]),
@@ -562,19 +964,35 @@ def _broken_link(entries: list[_Line], leaves: list[bytes], index: int) -> Board
     )
 
 
+def _read_text(path: str | None) -> str | None:
+    if path is None:
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m voting.verify BOARD.jsonl [--partial]``."""
+    """``python -m voting.verify BOARD.jsonl [--key K] [--checkpoint C] [--partial]``."""
     parser = argparse.ArgumentParser(description="Verify an exported voting board offline.")
     parser.add_argument("board", help="the board file (JSON Lines)")
+    parser.add_argument("--key", help="the log's public key to pin (vkey line or PEM file)")
+    parser.add_argument(
+        "--checkpoint", help="a checkpoint note saved earlier; the board must extend it"
+    )
     parser.add_argument(
         "--partial", action="store_true", help="accept a board exported while voting is open"
     )
     args = parser.parse_args(argv)
     try:
+        key = _read_text(args.key)
+        saved = _read_text(args.checkpoint)
         with open(args.board, "rb") as handle:
-            report = verify_board(handle, partial=args.partial)
-    except OSError as exc:
-        print(f"FAILED: cannot read {args.board}: {exc.strerror}", file=sys.stderr)
+            report = verify_board(handle, partial=args.partial, key=key, saved_checkpoint=saved)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(
+            f"FAILED: cannot read {getattr(exc, 'filename', None) or 'a file'}: {exc}",
+            file=sys.stderr,
+        )
         return 2
     except BoardError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)

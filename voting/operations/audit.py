@@ -1,22 +1,41 @@
-"""Appending to an election's audit log and exporting it as a board file.
+"""An election's audit log: appending entries, signing checkpoints, exporting the board.
 
 Every append locks the election's head row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
 SQLite the writer's ``BEGIN IMMEDIATE`` already holds the only write lock), so the log is
-one chain with no gaps even with many app processes.
+one chain with no gaps even with many app processes. Checkpoints are signed in the same
+transaction as the entries they cover, under the same lock: there is no second writer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.models import AuditEntry, AuditHead, Election
+from voting.models import AuditEntry, AuditHead, Checkpoint, Election
 
 _HASH = 32
+# While voting is open, a checkpoint is due after this many entries or this long.
+CHECKPOINT_EVERY_ENTRIES = 50
+CHECKPOINT_EVERY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class LogSigner:
+    """Signs checkpoints with the instance's Ed25519 key, named after each log's origin."""
+
+    private_key: Ed25519PrivateKey
+
+    def sign(self, origin: str, size: int, root: bytes) -> verify.Checkpoint:
+        return verify.sign_checkpoint(self.private_key, origin, size, root)
+
+    def verifier_key(self, origin: str) -> verify.VerifierKey:
+        return verify.VerifierKey.from_private(origin, self.private_key)
 
 
 @dataclass(frozen=True)
@@ -38,13 +57,17 @@ def _split(peaks: bytes) -> list[bytes]:
     return [peaks[i : i + _HASH] for i in range(0, len(peaks), _HASH)]
 
 
+def _locked_head(session: Session, election: Election) -> AuditHead:
+    return session.execute(
+        select(AuditHead).where(AuditHead.election_id == election.id).with_for_update()
+    ).scalar_one()
+
+
 def append_entries(
     session: Session, election: Election, items: Sequence[tuple[str, dict]]
 ) -> list[AuditEntry]:
     """Append entries (kind, data) in order under one lock of the head; return them."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.election_id == election.id).with_for_update()
-    ).scalar_one()
+    head = _locked_head(session, election)
     peaks = _split(head.peaks)
     size, last = head.size, head.last_hash
     entries = []
@@ -81,46 +104,179 @@ def tree_head(session: Session, election: Election) -> TreeHead:
     return TreeHead(size=head.size, root=verify.frontier_root(_split(head.peaks)))
 
 
-def export_board(session: Session, election: Election) -> Iterator[bytes]:
-    """The board file, line by line: header, every entry as it was hashed, then the head.
+# --- Checkpoints ---------------------------------------------------------------------------------
 
-    Entries are read in one snapshot with the head so the file is consistent even while
-    ballots are being cast.
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def checkpoint(
+    session: Session, election: Election, signer: LogSigner, now: datetime
+) -> verify.Checkpoint:
+    """Sign and store a checkpoint of the log as it stands (the one there is if unchanged)."""
+    head = _locked_head(session, election)
+    if head.size and head.size == head.checkpoint_size:
+        latest = latest_checkpoint(session, election)
+        if latest is not None:
+            return latest
+    root = verify.frontier_root(_split(head.peaks))
+    signed = signer.sign(election.origin, head.size, root)
+    session.add(
+        Checkpoint(
+            election_id=election.id, size=head.size, root=root, note=signed.note, made_at=now
+        )
+    )
+    head.checkpoint_size, head.checkpoint_at = head.size, now
+    session.flush()
+    return signed
+
+
+def checkpoint_if_due(
+    session: Session, election: Election, signer: LogSigner, now: datetime
+) -> verify.Checkpoint | None:
+    """Sign a checkpoint when 50 entries or 30 seconds have passed since the last one.
+
+    Called by the cast path after its append, so the ballot just cast is covered.
+    """
+    head = _locked_head(session, election)
+    last_at = _as_utc(head.checkpoint_at)
+    due = head.size - head.checkpoint_size >= CHECKPOINT_EVERY_ENTRIES or (
+        head.size > head.checkpoint_size and (last_at is None or now - last_at >= CHECKPOINT_EVERY)
+    )
+    return checkpoint(session, election, signer, now) if due else None
+
+
+def latest_checkpoint(session: Session, election: Election) -> verify.Checkpoint | None:
+    row = session.execute(
+        select(Checkpoint)
+        .where(Checkpoint.election_id == election.id)
+        .order_by(Checkpoint.size.desc())
+        .limit(1)
+    ).scalar()
+    return _as_checkpoint(election, row) if row else None
+
+
+def _as_checkpoint(election: Election, row: Checkpoint) -> verify.Checkpoint:
+    return verify.Checkpoint(election.origin, row.size, row.root, row.note)
+
+
+def current_checkpoint(
+    session: Session, election: Election, signer: LogSigner
+) -> verify.Checkpoint:
+    """A checkpoint of the whole log now: the stored one if it is current, else signed now.
+
+    Nothing is stored: Ed25519 signatures are deterministic, so this is the very note a
+    stored checkpoint of that size would hold.
     """
     head = tree_head(session, election)
-    yield (
-        verify.canonical_json(
-            {
-                "type": "board",
-                "format": verify.FORMAT,
-                "election": election.slug,
-                "title": election.title,
-            }
-        )
-        + b"\n"
+    latest = latest_checkpoint(session, election)
+    if latest is not None and latest.size == head.size:
+        return latest
+    return signer.sign(election.origin, head.size, head.root)
+
+
+# --- The board file ------------------------------------------------------------------------------
+
+
+def export_board(session: Session, election: Election, signer: LogSigner) -> Iterator[bytes]:
+    """The board file, line by line: header, key, entries with their checkpoints.
+
+    Entries are read up to the head as it was when the export began, so the file is
+    consistent even while ballots are being cast; it ends with a checkpoint of that size.
+    """
+    final = current_checkpoint(session, election, signer)
+    yield _line(
+        {
+            "type": "board",
+            "format": verify.FORMAT,
+            "election": election.slug,
+            "title": election.title,
+            "origin": election.origin,
+        }
     )
+    yield _line({"type": "key", "vkey": signer.verifier_key(election.origin).vkey})
+    stored = {
+        row.size: row.note
+        for row in session.execute(
+            select(Checkpoint).where(
+                Checkpoint.election_id == election.id, Checkpoint.size <= final.size
+            )
+        ).scalars()
+    }
+    stored[final.size] = final.note
+    if 0 in stored:
+        yield _line({"type": "checkpoint", "note": stored[0]})
     rows = session.execute(
-        select(AuditEntry.body)
-        .where(AuditEntry.election_id == election.id, AuditEntry.seq < head.size)
+        select(AuditEntry.seq, AuditEntry.body)
+        .where(AuditEntry.election_id == election.id, AuditEntry.seq < final.size)
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=2000)
-    ).scalars()
-    for body in rows:
-        yield body.encode("utf-8") + b"\n"
-    yield (
-        verify.canonical_json({"type": "head", "size": head.size, "root": head.root.hex()}) + b"\n"
     )
+    for seq, body in rows:
+        yield body.encode("utf-8") + b"\n"
+        if seq + 1 in stored:
+            yield _line({"type": "checkpoint", "note": stored[seq + 1]})
+
+
+def _line(value: dict) -> bytes:
+    return verify.canonical_json(value) + b"\n"
+
+
+# --- Receipts and proofs -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ReceiptLookup:
+class ReceiptProof:
+    """A ballot entry with its inclusion proof against a signed checkpoint."""
+
     election: Election
     entry: AuditEntry
-    head: TreeHead
+    checkpoint: verify.Checkpoint
+    proof: list[bytes]
+    signed_now: bool  # the stored checkpoints did not cover it yet; this one was signed now
+
+    def verifies(self, key: verify.VerifierKey) -> bool:
+        verify.open_checkpoint(self.checkpoint.note, key)
+        return verify.verify_inclusion(
+            self.entry.leaf_hash,
+            self.entry.seq,
+            self.checkpoint.size,
+            self.proof,
+            self.checkpoint.root,
+        )
 
 
-def find_receipt(session: Session, code: str) -> ReceiptLookup | None:
-    """The ballot entry a receipt code names, with the log's current head."""
+class LogTrees:
+    """Each election's Merkle tree, kept in memory and topped up from the database."""
+
+    def __init__(self) -> None:
+        self._trees: dict[int, verify.MerkleTree] = {}
+
+    def tree(self, session: Session, election: Election, size: int) -> verify.MerkleTree:
+        """A tree of at least *size* leaves, checked against the stored log."""
+        tree = self._trees.setdefault(election.id, verify.MerkleTree())
+        if len(tree) < size:
+            for (leaf,) in session.execute(
+                select(AuditEntry.leaf_hash)
+                .where(AuditEntry.election_id == election.id, AuditEntry.seq >= len(tree))
+                .order_by(AuditEntry.seq)
+            ):
+                tree.append(leaf)
+        if len(tree) < size:
+            raise LookupError(f"the log of {election.slug} has fewer than {size} entries")
+        return tree
+
+    def forget(self, election: Election) -> None:
+        self._trees.pop(election.id, None)
+
+
+def prove_receipt(
+    session: Session, trees: LogTrees, signer: LogSigner, code: str
+) -> ReceiptProof | None:
+    """Find a receipt's ballot and prove it is in the log's latest signed checkpoint."""
     normalised = verify.normalize_receipt(code)
     if normalised is None:
         return None
@@ -128,4 +284,77 @@ def find_receipt(session: Session, code: str) -> ReceiptLookup | None:
     if entry is None:
         return None
     election = session.get_one(Election, entry.election_id)
-    return ReceiptLookup(election=election, entry=entry, head=tree_head(session, election))
+    signed = latest_checkpoint(session, election)
+    signed_now = signed is None or signed.size <= entry.seq
+    if signed_now:
+        signed = current_checkpoint(session, election, signer)
+    assert signed is not None
+    tree = trees.tree(session, election, signed.size)
+    if tree.root(signed.size) != signed.root:  # the database changed under the cache
+        trees.forget(election)
+        tree = trees.tree(session, election, signed.size)
+    return ReceiptProof(
+        election=election,
+        entry=entry,
+        checkpoint=signed,
+        proof=tree.inclusion_proof(entry.seq, signed.size),
+        signed_now=signed_now,
+    )
+
+
+def consistency(
+    session: Session, trees: LogTrees, election: Election, old: int, new: int
+) -> tuple[bytes, bytes, list[bytes]]:
+    """Roots of two tree sizes and the RFC 6962 proof that the first is a prefix of the second."""
+    head = tree_head(session, election)
+    if not 0 <= old <= new <= head.size:
+        raise ValueError(f"sizes must satisfy 0 <= from <= to <= {head.size}")
+    tree = trees.tree(session, election, new)
+    return tree.root(old), tree.root(new), tree.consistency_proof(old, new)
+
+
+def find_entries(
+    session: Session,
+    election: Election,
+    *,
+    kind: str | None = None,
+    receipt: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[AuditEntry], int]:
+    """A page of entries, newest first, perhaps of one kind or one receipt; and how many pages."""
+    query = select(AuditEntry).where(AuditEntry.election_id == election.id)
+    if kind:
+        query = query.where(AuditEntry.kind == kind)
+    if receipt is not None:
+        query = query.where(AuditEntry.receipt == (verify.normalize_receipt(receipt) or "-"))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    entries = session.execute(
+        query.order_by(AuditEntry.seq.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).scalars()
+    return list(entries), pages
+
+
+@dataclass(frozen=True)
+class BoardCheck:
+    """The server's own run of the verifier over its board, for the jury's overview."""
+
+    size: int
+    report: verify.BoardReport | None
+    failure: str | None
+
+
+def check_board(session: Session, election: Election, signer: LogSigner) -> BoardCheck:
+    """Export the board and verify it, as a juror would (partial while voting goes on)."""
+    lines = list(export_board(session, election, signer))
+    size = tree_head(session, election).size
+    try:
+        report = verify.verify_board(
+            lines,
+            partial=election.state in ("draft", "open"),
+            key=signer.verifier_key(election.origin).vkey,
+        )
+    except verify.BoardError as exc:
+        return BoardCheck(size=size, report=None, failure=str(exc))
+    return BoardCheck(size=size, report=report, failure=None)

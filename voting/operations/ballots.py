@@ -27,6 +27,7 @@ from voting.errors import (
 )
 from voting.models import Ballot, BallotChoice, Category, Election, EligibleToken, SpentToken
 from voting.operations import audit
+from voting.operations.audit import LogSigner
 from voting.operations.elections import as_utc, load_categories, local_time
 
 
@@ -94,13 +95,15 @@ def parse_choices(categories: list[Category], submitted: dict[str, str]) -> dict
 def cast_ballot(
     session: Session,
     codec: BallotTokenCodec,
+    signer: LogSigner,
     token: str,
     submitted: dict[str, str],
     now: datetime,
 ) -> str:
     """Spend the token, store the ballot and log it sealed; return the voter's receipt code.
 
-    The caller commits; the receipt may be shown only after that commit succeeded.
+    A checkpoint is signed in the same transaction when one is due. The caller commits;
+    the receipt may be shown only after that commit succeeded.
     """
     ballot_pass = admit(session, codec, token, now)
     election = ballot_pass.election
@@ -136,6 +139,6 @@ def cast_ballot(
             ],
         )
     )
-    session.flush()
+    audit.checkpoint_if_due(session, election, signer, now)
     assert entry.receipt is not None
     return entry.receipt

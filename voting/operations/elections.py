@@ -18,6 +18,7 @@ from voting.domain.definition import ElectionDefinition
 from voting.errors import NotFound, StateError
 from voting.models import Attendee, Ballot, Category, Election, EligibleToken, Nominee
 from voting.operations import audit
+from voting.operations.audit import LogSigner
 from voting.operations.results import count_election
 from voting.operations.tokens import personal_token_hashes
 
@@ -49,8 +50,12 @@ def load_election(
     definition: ElectionDefinition,
     *,
     ensure_delivery_key: Callable[[str], object],
+    origin_base: str = "localhost",
 ) -> LoadResult:
-    """Create a draft election from a definition, or update a draft; refuse once opened."""
+    """Create a draft election from a definition, or update a draft; refuse once opened.
+
+    A new election's log is named ``origin_base/slug`` in its checkpoints, for good.
+    """
     board_definition = definition.to_board()
     canonical = verify.canonical_json(board_definition).decode("utf-8")
     election = session.execute(select(Election).where(Election.slug == definition.slug)).scalar()
@@ -63,7 +68,12 @@ def load_election(
     outcome = "updated"
     if election is None:
         outcome = "created"
-        election = Election(slug=definition.slug, state="draft", definition=canonical)
+        election = Election(
+            slug=definition.slug,
+            state="draft",
+            definition=canonical,
+            origin=f"{origin_base.rstrip('/')}/{definition.slug}",
+        )
         session.add(election)
     _apply_definition(election, definition, canonical)
     session.flush()
@@ -121,10 +131,12 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def open_election(session: Session, election: Election, delivery_key: bytes, now: datetime) -> int:
+def open_election(
+    session: Session, election: Election, delivery_key: bytes, signer: LogSigner, now: datetime
+) -> verify.Checkpoint:
     """Freeze the ballot set: commit every eligible token hash to the log, then open.
 
-    Returns the number of eligible tokens.
+    Returns the checkpoint signed at opening: its fingerprint is the one to show the room.
     """
     if election.state != "draft":
         raise StateError(f"election {election.slug} is already {election.state}")
@@ -166,11 +178,19 @@ def open_election(session: Session, election: Election, delivery_key: bytes, now
     )
     election.state = "open"
     session.flush()
-    return len(hashes)
+    return audit.checkpoint(session, election, signer, now)
 
 
-def close_election(session: Session, election: Election, now: datetime) -> dict:
-    """Stop voting, unseal every ballot on the log and seal the tally; return the tally."""
+@dataclass(frozen=True)
+class CloseResult:
+    tally: dict
+    checkpoint: verify.Checkpoint
+
+
+def close_election(
+    session: Session, election: Election, signer: LogSigner, now: datetime
+) -> CloseResult:
+    """Stop voting, unseal every ballot on the log, seal the tally and sign a checkpoint."""
     if election.state != "open":
         raise StateError(f"election {election.slug} is {election.state}, not open")
     categories = load_categories(session, election)
@@ -198,7 +218,7 @@ def close_election(session: Session, election: Election, now: datetime) -> dict:
     audit.append_entry(session, election, "tally", result)
     election.state = "closed"
     session.flush()
-    return result
+    return CloseResult(tally=result, checkpoint=audit.checkpoint(session, election, signer, now))
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -21,12 +21,15 @@ def select_locale() -> str | None:
 
 
 def register(app: Flask) -> None:
-    from voting.web import board, errors, security, voter
+    from voting.web import auth, board, errors, jury, security, voter
 
     csrf.init_app(app)
+    auth.login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(lambda: {"page_language": str(get_locale() or "en")})
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(voter.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(jury.bp)

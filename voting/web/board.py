@@ -1,20 +1,147 @@
-"""The public board: anyone may look a receipt up, no login."""
+"""The public audit board: anyone may read the log, look a receipt up and fetch proofs.
+
+No login and no personal data: the log names no attendee. While voting is open, ballots
+are sealed, so nothing here shows a partial result.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from voting import context
 from voting.db import get_session
-from voting.operations.audit import find_receipt
+from voting.errors import NotFound
+from voting.models import Election
+from voting.operations import audit
+from voting.operations.elections import find_election
+from voting.web.board_entries import ENTRY_KINDS, describe
 from voting.web.errors import message_page
 
-bp = Blueprint("board", __name__, url_prefix="/board")
+bp = Blueprint("board", __name__)
+PER_PAGE = 50
 
 
-@bp.get("/receipt/<code>")
+def _election() -> Election:
+    """The election named by ?election=, or the only one; 404 otherwise."""
+    try:
+        return find_election(get_session(), request.args.get("election") or None)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+
+
+def _page() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+
+
+def board_page(election: Election, *, kind: str | None, receipt: str | None, page: int) -> dict:
+    """What the board (and the jury's log) shows: checkpoint, size and a page of entries."""
+    session = get_session()
+    entries, pages = audit.find_entries(
+        session, election, kind=kind, receipt=receipt, page=page, per_page=PER_PAGE
+    )
+    return {
+        "election": election,
+        "head": audit.tree_head(session, election),
+        "checkpoint": audit.latest_checkpoint(session, election),
+        "entries": [describe(entry) for entry in entries],
+        "page": min(page, pages),
+        "pages": pages,
+        "kind": kind,
+        "kinds": ENTRY_KINDS,
+    }
+
+
+def _checkpoint_json(checkpoint) -> dict | None:
+    if checkpoint is None:
+        return None
+    return {
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "root": checkpoint.root.hex(),
+        "fingerprint": checkpoint.fingerprint,
+        "note": checkpoint.note,
+    }
+
+
+@bp.get("/board")
+def index():
+    election = _election()
+    kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    return render_template(
+        "board.html", **board_page(election, kind=kind, receipt=None, page=_page())
+    )
+
+
+@bp.get("/board.json")
+def index_json():
+    election = _election()
+    kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    view = board_page(election, kind=kind, receipt=None, page=_page())
+    return jsonify(
+        {
+            "election": election.slug,
+            "title": election.title,
+            "state": election.state,
+            "origin": election.origin,
+            "size": view["head"].size,
+            "checkpoint": _checkpoint_json(view["checkpoint"]),
+            "page": view["page"],
+            "pages": view["pages"],
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "kind": e.kind,
+                    "leaf_hash": e.leaf_hash,
+                    "receipt": e.receipt,
+                    "entry": e.entry,
+                }
+                for e in view["entries"]
+            ],
+        }
+    )
+
+
+@bp.get("/board.jsonl")
+def export():
+    election = _election()
+    lines = audit.export_board(get_session(), election, context.signer())
+    return Response(
+        b"".join(lines),
+        mimetype="application/jsonl",
+        headers={"Content-Disposition": f'attachment; filename="board-{election.slug}.jsonl"'},
+    )
+
+
+@bp.get("/board/key")
+def key():
+    election = _election()
+    vkey = context.signer().verifier_key(election.origin).vkey
+    return Response(vkey + "\n", mimetype="text/plain")
+
+
+@bp.get("/board/checkpoint")
+def checkpoint():
+    """The latest checkpoint as a note file: what a juror saves to check the log later."""
+    election = _election()
+    note = audit.current_checkpoint(get_session(), election, context.signer()).note
+    return Response(note, mimetype="text/plain")
+
+
+@bp.get("/board/receipt")
+def receipt_search():
+    code = request.args.get("code", "")
+    return redirect(url_for(".receipt", code=code) if code.strip() else url_for(".index"), 303)
+
+
+def _receipt_proof(code: str):
+    return audit.prove_receipt(get_session(), context.log_trees(), context.signer(), code)
+
+
+@bp.get("/board/receipt/<code>")
 def receipt(code: str):
-    found = find_receipt(get_session(), code)
+    found = _receipt_proof(code)
     if found is None:
         return message_page(
             _("Receipt not found"),
@@ -23,8 +150,51 @@ def receipt(code: str):
         )
     return render_template(
         "board_receipt.html",
-        receipt=found.entry.receipt,
-        entry=found.entry,
-        election=found.election,
-        head=found.head,
+        found=found,
+        entry=describe(found.entry),
+        proof=[node.hex() for node in found.proof],
+    )
+
+
+@bp.get("/board/receipt/<code>.json")
+def receipt_json(code: str):
+    found = _receipt_proof(code)
+    if found is None:
+        return jsonify({"error": "no ballot has this receipt code"}), 404
+    return jsonify(
+        {
+            "receipt": found.entry.receipt,
+            "election": found.election.slug,
+            "seq": found.entry.seq,
+            "entry": found.entry.body,
+            "leaf_hash": found.entry.leaf_hash.hex(),
+            "checkpoint": _checkpoint_json(found.checkpoint),
+            "signed_now": found.signed_now,
+            "proof": [node.hex() for node in found.proof],
+            "key": context.signer().verifier_key(found.election.origin).vkey,
+        }
+    )
+
+
+@bp.get("/board/consistency")
+def consistency():
+    election = _election()
+    old, new = request.args.get("from", ""), request.args.get("to", "")
+    if not (old.isdigit() and new.isdigit()):
+        return jsonify({"error": "give from and to as tree sizes, e.g. ?from=10&to=20"}), 400
+    try:
+        old_root, new_root, proof = audit.consistency(
+            get_session(), context.log_trees(), election, int(old), int(new)
+        )
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify(
+        {
+            "election": election.slug,
+            "from": int(old),
+            "to": int(new),
+            "from_root": old_root.hex(),
+            "to_root": new_root.hex(),
+            "proof": [node.hex() for node in proof],
+        }
     )

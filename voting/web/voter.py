@@ -176,7 +176,9 @@ def cast():
     }
     db = get_session()
     try:
-        receipt = cast_ballot(db, context.codec(), token, submitted, context.now())
+        receipt = cast_ballot(
+            db, context.codec(), context.signer(), token, submitted, context.now()
+        )
         db.commit()
     except InvalidChoice:
         db.rollback()

@@ -1,0 +1,91 @@
+"""Staff sign-in (Flask-Login) and the role check every staff route declares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from voting.db import get_session
+from voting.models import User
+from voting.operations.users import authenticate
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to see this page.")
+
+bp = Blueprint("auth", __name__)
+
+# Where each role starts after signing in.
+HOME = {"organiser": "jury.overview", "jury": "jury.overview", "desk": "voter.index"}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return get_session().get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Let only signed-in staff with one of *roles* in; others sign in or get 403."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()  # type: ignore[return-value]
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = roles  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+class LoginForm(FlaskForm):
+    name = StringField(_l("User name"), validators=[InputRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never send a signed-in user elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = authenticate(get_session(), form.name.data or "", form.password.data or "")
+        if user is not None:
+            session.permanent = True  # staff sessions expire (PERMANENT_SESSION_LIFETIME)
+            login_user(user)
+            return redirect(_safe_next(form.next.data) or url_for(HOME[user.role]), 303)
+        form.password.errors.append(_("Wrong user name or password."))
+    status = 422 if form.is_submitted() else 200
+    return render_template("login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("voter.index"), 303)

@@ -1,0 +1,86 @@
+"""How a log entry reads on the board: a line in plain words next to its exact JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from voting.models import AuditEntry
+
+ENTRY_KINDS = (
+    "election.defined",
+    "attendees.imported",
+    "tokens.committed",
+    "voting.opened",
+    "tokens.added",
+    "tokens.revoked",
+    "ballot.cast",
+    "voting.closed",
+    "ballot.unsealed",
+    "tally",
+)
+# Long lists (the eligible token hashes) are cut on the page; the JSON and the export have all.
+_SHOWN_CHARACTERS = 1200
+
+
+@dataclass(frozen=True)
+class EntryView:
+    seq: int
+    kind: str
+    leaf_hash: str
+    receipt: str | None
+    entry: dict
+    summary: str
+    excerpt: str
+
+
+def _summary(kind: str, data: dict) -> str:
+    if kind == "election.defined":
+        return _(
+            "Election defined: %(title)s, %(awards)d awards, tie rule “%(rule)s”.",
+            title=data.get("title", ""),
+            awards=len(data.get("categories", [])),
+            rule=data.get("tie_rule", ""),
+        )
+    if kind == "attendees.imported":
+        return _(
+            "Attendee list imported: %(count)d attendees (no names on the board).",
+            count=data.get("count", 0),
+        )
+    if kind == "tokens.committed":
+        return _("%(count)d eligible ballots committed before opening.", count=data.get("count", 0))
+    if kind == "voting.opened":
+        return _("Voting opened.")
+    if kind == "tokens.added":
+        count = data.get("count", 0)
+        return ngettext("%(num)d ballot added.", "%(num)d ballots added.", count)
+    if kind == "tokens.revoked":
+        count = len(data.get("token_hashes", []))
+        return ngettext("%(num)d ballot revoked.", "%(num)d ballots revoked.", count)
+    if kind == "ballot.cast":
+        return _("Ballot cast; its choices stay sealed until voting closes.")
+    if kind == "voting.closed":
+        return _("Voting closed.")
+    if kind == "ballot.unsealed":
+        return _("Ballot %(seq)d unsealed.", seq=data.get("ballot", 0))
+    if kind == "tally":
+        return _("Tally sealed: %(count)d ballots counted.", count=data.get("ballots", 0))
+    return kind
+
+
+def describe(entry: AuditEntry) -> EntryView:
+    data = json.loads(entry.body)
+    body = entry.body
+    excerpt = body if len(body) <= _SHOWN_CHARACTERS else body[:_SHOWN_CHARACTERS] + " …"
+    return EntryView(
+        seq=entry.seq,
+        kind=entry.kind,
+        leaf_hash=entry.leaf_hash.hex(),
+        receipt=entry.receipt,
+        entry=data,
+        summary=_summary(entry.kind, data["data"]),
+        excerpt=excerpt,
+    )

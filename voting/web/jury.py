@@ -1,0 +1,53 @@
+"""The jury's pages: read-only. Overview, the log with filters, and the files to take home."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from voting import context
+from voting.db import get_session
+from voting.errors import NotFound
+from voting.models import Election
+from voting.operations import audit
+from voting.operations.elections import find_election
+from voting.operations.results import ballot_count, eligible_count
+from voting.web.auth import roles_required
+from voting.web.board import board_page
+from voting.web.board_entries import ENTRY_KINDS
+
+bp = Blueprint("jury", __name__, url_prefix="/jury")
+
+
+def _election() -> Election:
+    try:
+        return find_election(get_session(), request.args.get("election") or None)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+
+
+@bp.get("")
+@roles_required("jury", "organiser")
+def overview():
+    election = _election()
+    session = get_session()
+    return render_template(
+        "jury/overview.html",
+        election=election,
+        ballots=ballot_count(session, election),
+        eligible=eligible_count(session, election),
+        head=audit.tree_head(session, election),
+        checkpoint=audit.latest_checkpoint(session, election),
+        check=audit.check_board(session, election, context.signer()),
+        vkey=context.signer().verifier_key(election.origin).vkey,
+    )
+
+
+@bp.get("/log")
+@roles_required("jury", "organiser")
+def log():
+    election = _election()
+    kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    receipt = request.args.get("receipt", "").strip() or None
+    page = request.args.get("page", "1")
+    view = board_page(election, kind=kind, receipt=receipt, page=int(page) if page.isdigit() else 1)
+    return render_template("jury/log.html", receipt=receipt or "", **view)
