@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -267,3 +268,21 @@ def test_board_export_and_verify(app, runner, elections, tmp_path):
 def test_verify_rejects_non_boards(runner, tmp_path, content):
     output = invoke_fails(runner, "board", "verify", write(tmp_path, "b.jsonl", content))
     assert output.startswith("FAILED")
+
+
+def test_fingerprints_shown_at_opening_and_closing_are_the_ones_verify_prints(
+    app, runner, client, tmp_path
+):
+    invoke_ok(runner, "election", "load", str(EXAMPLE_TOML))
+    invoke_ok(runner, "attendees", "import", write(tmp_path, "a.csv", roster_csv(3)))
+    opened = invoke_ok(runner, "open").splitlines()[-1]
+    closed = invoke_ok(runner, "close", "--keep-delivery-key")
+    closing = next(line for line in closed.splitlines() if line.startswith("checkpoint at closing"))
+    board = tmp_path / "board.jsonl"
+    invoke_ok(runner, "board", "export", str(board))
+    report = invoke_ok(runner, "board", "verify", str(board))
+    opened_line = next(line for line in report.splitlines() if line.startswith("opened:"))
+    tallied_line = next(line for line in report.splitlines() if line.startswith("tallied:"))
+    assert opened.split("fingerprint ")[1] == opened_line.split("fingerprint ")[1]
+    assert closing.split("fingerprint ")[1] == tallied_line.split("fingerprint ")[1]
+    assert re.fullmatch(r"([0-9A-F]{4} ){3}[0-9A-F]{4}", opened.split("fingerprint ")[1])
