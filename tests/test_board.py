@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tests.helpers import definition_toml, vote_with_client
 from voting import verify
@@ -142,3 +143,10 @@ def test_several_elections_are_told_apart(client, elections):
     assert client.get("/board?election=second").status_code == 200
     assert client.get("/board?election=nope").status_code == 404
     assert board_key(client, "second").name == "vote.example.org/second"
+
+
+def test_the_verifier_file_is_offered_for_download(client):
+    response = client.get("/board/verify.py")
+    assert response.status_code == 200
+    assert response.get_data() == Path(verify.__file__).read_bytes()
+    assert 'filename="verify.py"' in response.headers["Content-Disposition"]

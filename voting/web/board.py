@@ -6,10 +6,12 @@ are sealed, so nothing here shows a partial result.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from voting import context
+from voting import context, verify
 from voting.db import get_session
 from voting.errors import NotFound
 from voting.models import Election
@@ -119,6 +121,17 @@ def key():
     election = _election()
     vkey = context.signer().verifier_key(election.origin).vkey
     return Response(vkey + "\n", mimetype="text/plain")
+
+
+@bp.get("/board/verify.py")
+def verifier():
+    """The one-file offline verifier, to run on a juror's own machine."""
+    source = Path(verify.__file__).read_bytes()
+    return Response(
+        source,
+        mimetype="text/x-python",
+        headers={"Content-Disposition": 'attachment; filename="verify.py"'},
+    )
 
 
 @bp.get("/board/checkpoint")
