@@ -19,16 +19,18 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from voting import context, verify
+from voting.cards import LAYOUTS, render_cards
 from voting.db import current_revision, database, get_session, migrate
 from voting.domain.definition import DefinitionError, parse_definition
 from voting.domain.roster import RosterError, parse_roster
 from voting.errors import VotingError
 from voting.instance import KeyMissing, write_default_config
-from voting.models import ROLES
-from voting.operations import audit
+from voting.models import ROLES, Attendee
+from voting.operations import activity, audit, delivery
 from voting.operations.attendees import import_roster
 from voting.operations.elections import (
     close_election,
@@ -39,8 +41,12 @@ from voting.operations.elections import (
 )
 from voting.operations.results import count_election
 from voting.operations.results import eligible_count as count_eligible
-from voting.operations.tokens import personal_links
+from voting.operations.tokens import MAX_CARDS, anonymous_cards, personal_cards, personal_links
 from voting.operations.users import add_user
+from voting.sending import entry_address, send_links
+from voting.web.texts import card_howto
+
+COMMAND_LINE = "command line"  # the actor named in the activity log for commands
 
 election_option = click.option(
     "--election",
@@ -158,6 +164,15 @@ def election_load(file: Path) -> None:
         ensure_delivery_key=context.keys().ensure_delivery_key,
         origin_base=context.board_origin_base(),
     )
+    if result.outcome != "unchanged":
+        activity.record(
+            session,
+            result.election,
+            COMMAND_LINE,
+            f"election {result.outcome}",
+            context.now(),
+            detail=file.name,
+        )
     session.commit()
     click.echo(f"{result.election.slug} ({result.outcome})", err=True)
     click.echo(result.election.slug)
@@ -187,6 +202,14 @@ def attendees_import(file: Path, election_slug: str | None) -> None:
         ) from None
     result = import_roster(
         session, election, roster, delivery_key=lambda: context.keys().delivery_key(election.slug)
+    )
+    activity.record(
+        session,
+        election,
+        COMMAND_LINE,
+        "attendees imported",
+        context.now(),
+        detail=f"{file.name}: {result.added} added, {result.updated} updated",
     )
     session.commit()
     for warning in result.warnings:
@@ -236,6 +259,97 @@ def tokens_links(out: Path, election_slug: str | None) -> None:
     click.echo(f"wrote {len(links)} links to {out}")
 
 
+@tokens_group.command("cards")
+@click.option("--count", type=click.IntRange(1, MAX_CARDS), help="Anonymous cards to make.")
+@click.option("--personal", is_flag=True, help="One card per attendee instead (name, QR, code).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--layout",
+    type=click.Choice(sorted(LAYOUTS)),
+    default="a4",
+    show_default=True,
+    help="a4: eight cards a sheet; badge: one 102 x 76 mm insert a page.",
+)
+@election_option
+@operation
+def tokens_cards(
+    count: int | None, personal: bool, out: Path, layout: str, election_slug: str | None
+) -> None:
+    """Print ballot cards as a PDF: anonymous (--count N) or one per attendee (--personal)."""
+    if personal == bool(count):
+        raise click.UsageError("give either --count N (anonymous cards) or --personal")
+    session = get_session()
+    election = find_election(session, election_slug)
+    if personal:
+        cards = personal_cards(
+            session,
+            election,
+            context.codec(),
+            context.keys().delivery_key(election.slug),
+            context.public_url(),
+        )
+        action = f"{len(cards)} personal cards printed"
+    else:
+        assert count is not None
+        cards = anonymous_cards(session, election, context.codec(), context.public_url(), count)
+        action = f"{count} anonymous cards printed"
+    pdf = render_cards(
+        cards,
+        title=election.title,
+        entry_url=entry_address(),
+        howto=card_howto,
+        layout=layout,
+    )
+    write_atomically(out, [pdf])
+    activity.record(session, election, COMMAND_LINE, action, context.now())
+    session.commit()
+    click.echo(f"wrote {len(cards)} cards to {out}")
+
+
+@tokens_group.command("send")
+@click.option("--failed-only", is_flag=True, help="Retry only the messages that failed.")
+@election_option
+@operation
+def tokens_send(failed_only: bool, election_slug: str | None) -> None:
+    """Email every attendee their ballot link (resumable: sends only what is not sent yet)."""
+    election = find_election(get_session(), election_slug)
+    context.keys().delivery_key(election.slug)  # fail early, before any message
+    bar: list = []
+
+    def start(total: int) -> None:
+        bar.append(click.progressbar(length=total, label="Sending ballot links", file=sys.stderr))
+        bar[0].__enter__()
+
+    try:
+        summary = send_links(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            election.id,
+            actor=COMMAND_LINE,
+            failed_only=failed_only,
+            on_start=start,
+            on_message=lambda: bar[0].update(1),
+        )
+    finally:
+        if bar:
+            bar[0].__exit__(None, None, None)
+    counts = delivery.counts(get_session(), election)
+    click.echo(
+        f"{summary.sent} sent, {summary.failed} failed now; "
+        f"in all {counts['sent']} sent, {counts['failed']} failed, {counts['pending']} pending"
+    )
+    if summary.failed:
+        failures = get_session().execute(
+            select(Attendee.email, Attendee.delivery_detail).where(
+                Attendee.election_id == election.id, Attendee.delivery_status == "failed"
+            )
+        )
+        for email, detail in list(failures)[:10]:
+            click.echo(f"failed: {email}: {detail}", err=True)
+        raise click.ClickException(
+            f"{counts['failed']} message(s) failed; run `voting tokens send` again to retry them"
+        )
+
+
 class _CsvLine:
     """Formats one CSV row at a time (the csv module's quoting, UTF-8)."""
 
@@ -270,6 +384,7 @@ def open_command(election_slug: str | None) -> None:
         context.signer(),
         context.now(),
     )
+    activity.record(session, election, COMMAND_LINE, "voting opened", context.now())
     session.commit()
     eligible = count_eligible(session, election)
     click.echo(f"{election.slug} is open: {eligible} eligible ballots committed to the log")
@@ -290,6 +405,7 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
     session = get_session()
     election = find_election(session, election_slug)
     result = close_election(session, election, context.signer(), context.now())
+    activity.record(session, election, COMMAND_LINE, "voting closed", context.now())
     session.commit()
     tally, closed = result.tally, result.checkpoint
     click.echo(f"{election.slug} is closed: {tally['ballots']} of {tally['eligible']} ballots cast")

@@ -113,6 +113,34 @@ class Attendee(Base):
     language: Mapped[str] = mapped_column(String(8), default="")
     # Bumped when the desk reissues a lost ballot: the personal token is derived from it.
     reissue: Mapped[int] = mapped_column(Integer, default=0)
+    # Emailing the ballot link: pending, sent or failed (with the mail server's reason).
+    delivery_status: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending"
+    )
+    delivery_detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ActivityRecord(Base):
+    """The organisers' private activity log: who did what, to whom. Never on the board.
+
+    It may name attendees, so it is kept apart from the public log; it never names a token.
+    """
+
+    __tablename__ = "activity_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int | None] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    attendee_id: Mapped[int | None] = mapped_column(ForeignKey("attendees.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    attendee: Mapped[Attendee | None] = relationship()
 
 
 class EligibleToken(Base):

@@ -591,6 +591,8 @@ class _Checker:
     def _tokens_added(self, seq: int, data: dict) -> None:
         self._require("open")
         hashes = _expect_hashes(data, "token_hashes")
+        if "count" in data and data["count"] != len(hashes):
+            raise ValueError(f"count {data['count']} but {len(hashes)} token hashes")
         if hashes != sorted(set(hashes)):
             raise ValueError("token_hashes is not sorted and unique")
         known = self.eligible.intersection(hashes)
@@ -606,6 +608,17 @@ class _Checker:
             if token in self.spent:
                 raise ValueError(f"token {token} was already used")
             self.revoked.add(token)
+
+    def _tokens_reissued(self, seq: int, data: dict) -> None:
+        """The desk replaced lost ballots: old hashes revoked, new ones added, each sorted."""
+        self._require("open")
+        revoked = _expect_hashes(data, "revoked")
+        added = _expect_hashes(data, "added")
+        for hashes in (revoked, added):
+            if hashes != sorted(set(hashes)):
+                raise ValueError("revoked and added must each be sorted and unique")
+        self._tokens_revoked(seq, {"token_hashes": revoked})
+        self._tokens_added(seq, {"token_hashes": added})
 
     def _ballot_cast(self, seq: int, data: dict) -> None:
         if self.phase != "open":

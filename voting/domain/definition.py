@@ -94,6 +94,34 @@ class ElectionDefinition:
         }
 
 
+def editable(definition: ElectionDefinition) -> dict:
+    """The definition as the nested tables read_definition takes, times in local time.
+
+    What the organiser's editor changes and reads back, so every edit is checked by the
+    same rules as a file.
+    """
+    zone = ZoneInfo(definition.timezone)
+
+    def local(moment: datetime | None) -> str | None:
+        return moment.astimezone(zone).replace(tzinfo=None).isoformat() if moment else None
+
+    board = definition.to_board()
+    election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
+    for key in ("opens_at", "closes_at"):
+        if getattr(definition, key):
+            election[key] = local(getattr(definition, key))
+    categories = [
+        {key: value for key, value in category.items() if value != ""}
+        for category in board["categories"]
+    ]
+    for category in categories:
+        category["nominees"] = [
+            {key: value for key, value in nominee.items() if value != ""}
+            for nominee in category["nominees"]
+        ]
+    return {"election": election, "categories": categories}
+
+
 class _Reader:
     """Collects errors while picking typed values out of nested TOML tables."""
 
@@ -164,7 +192,7 @@ class _Reader:
 
 
 def parse_definition(source: str | bytes) -> ElectionDefinition:
-    """Parse and check an election TOML document; raise DefinitionError listing every problem."""
+    """Parse and check an election TOML file; raise DefinitionError listing every problem."""
     if isinstance(source, bytes):
         try:
             source = source.decode("utf-8-sig")
@@ -174,7 +202,11 @@ def parse_definition(source: str | bytes) -> ElectionDefinition:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([f"not valid TOML: {exc}"]) from None
+    return read_definition(document)
 
+
+def read_definition(document: dict) -> ElectionDefinition:
+    """Check a definition given as nested tables (parsed TOML, or the organiser's editor)."""
     reader = _Reader()
     reader.unknown_keys(document, "", {"election", "categories"})
     election = document.get("election")

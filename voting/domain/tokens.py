@@ -81,6 +81,30 @@ def random_serial() -> bytes:
     return secrets.token_bytes(SERIAL_BYTES)
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def serial_code(serial: bytes) -> str:
+    """A serial as a code a person can type: 26 characters of Crockford base32, grouped."""
+    number = int.from_bytes(serial, "big") << 2  # 130 bits, a whole number of characters
+    chars = "".join(_CROCKFORD[(number >> (5 * (25 - i))) & 31] for i in range(26))
+    return "-".join((chars[0:5], chars[5:10], chars[10:15], chars[15:20], chars[20:]))
+
+
+def read_serial_code(text: str) -> bytes | None:
+    """The serial a typed code stands for (any case, spaces, O for 0), or None."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(cleaned) != 26 or any(ch not in _CROCKFORD for ch in cleaned):
+        return None
+    number = 0
+    for ch in cleaned:
+        number = number << 5 | _CROCKFORD.index(ch)
+    if number & 3:
+        return None
+    return (number >> 2).to_bytes(SERIAL_BYTES, "big")
+
+
 def token_hash(serial: bytes) -> bytes:
     """What the database and the board keep of a token: SHA-256 of its serial."""
     return hashlib.sha256(serial).digest()

@@ -43,8 +43,14 @@ class BallotPass:
     token_hash: bytes
 
 
-def admit(session: Session, codec: BallotTokenCodec, token: str, now: datetime) -> BallotPass:
-    """Check that *token* may cast a ballot at *now*; raise a BallotRefused saying why not."""
+def admit(
+    session: Session, codec: BallotTokenCodec, token: str, now: datetime, *, lock: bool = False
+) -> BallotPass:
+    """Check that *token* may cast a ballot at *now*; raise a BallotRefused saying why not.
+
+    With *lock* (the cast path) the token's eligible row stays locked to the end of the
+    transaction, so a concurrent reissue of the same ballot waits or is refused.
+    """
     try:
         slug, serial = codec.read(token)
     except BadToken:
@@ -55,7 +61,10 @@ def admit(session: Session, codec: BallotTokenCodec, token: str, now: datetime) 
     if election.state == "draft":
         raise NotOpenYet("voting has not opened yet", local_time(election, election.opens_at))
     digest = token_hash(serial)
-    eligible = session.get(EligibleToken, (election.id, digest))
+    query = select(EligibleToken).where(
+        EligibleToken.election_id == election.id, EligibleToken.token_hash == digest
+    )
+    eligible = session.execute(query.with_for_update() if lock else query).scalar()
     if eligible is None:
         raise InvalidToken("this link is not valid")
     if eligible.revoked:
@@ -105,7 +114,7 @@ def cast_ballot(
     A checkpoint is signed in the same transaction when one is due. The caller commits;
     the receipt may be shown only after that commit succeeded.
     """
-    ballot_pass = admit(session, codec, token, now)
+    ballot_pass = admit(session, codec, token, now, lock=True)
     election = ballot_pass.election
     categories = load_categories(session, election)
     choices = parse_choices(categories, submitted)

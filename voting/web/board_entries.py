@@ -17,6 +17,7 @@ ENTRY_KINDS = (
     "voting.opened",
     "tokens.added",
     "tokens.revoked",
+    "tokens.reissued",
     "ballot.cast",
     "voting.closed",
     "ballot.unsealed",
@@ -60,6 +61,13 @@ def _summary(kind: str, data: dict) -> str:
     if kind == "tokens.revoked":
         count = len(data.get("token_hashes", []))
         return ngettext("%(num)d ballot revoked.", "%(num)d ballots revoked.", count)
+    if kind == "tokens.reissued":
+        count = len(data.get("added", []))
+        return ngettext(
+            "%(num)d lost ballot replaced by a new one.",
+            "%(num)d lost ballots replaced by new ones.",
+            count,
+        )
     if kind == "ballot.cast":
         return _("Ballot cast; its choices stay sealed until voting closes.")
     if kind == "voting.closed":
