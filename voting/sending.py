@@ -103,6 +103,50 @@ def send_links(
     return summary
 
 
+def send_link_now(app: Flask, election_id: int, attendee_id: int, *, actor: str) -> str | None:
+    """Send one attendee their link at once (the desk's "resend"); the failure, or None."""
+    settings = SmtpSettings.from_config(app.config)
+    session = database().writer()
+    try:
+        election = session.get_one(Election, election_id)
+        attendee = session.get_one(Attendee, attendee_id)
+        ballot = personal_ballot(
+            context.codec(),
+            context.keys().delivery_key(election.slug),
+            election,
+            attendee,
+            context.public_url(),
+        )
+        message = ballot_link_message(
+            election,
+            ballot,
+            attendee.email,
+            settings.sender,
+            entry_address(),
+            app.config["BABEL_DEFAULT_LOCALE"],
+        )
+        failure = None
+        try:
+            with Mailer(settings) as mailer:
+                mailer.send(message)
+        except MailError as exc:
+            failure = str(exc)
+        delivery.record(session, attendee, context.now(), failure)
+        activity.record(
+            session,
+            election,
+            actor,
+            "link resent" if failure is None else "link resend failed",
+            context.now(),
+            attendee=attendee,
+            detail=failure or "",
+        )
+        session.commit()
+        return failure
+    finally:
+        session.close()
+
+
 _running: dict[int, threading.Thread] = {}
 _running_lock = threading.Lock()
 

@@ -94,6 +94,15 @@ class ElectionDefinition:
         }
 
 
+def from_board(board: dict) -> ElectionDefinition:
+    """Read back a definition as the board (and the database) keeps it."""
+    election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
+    for key in ("opens_at", "closes_at"):
+        if board.get(key):
+            election[key] = board[key]
+    return read_definition({"election": election, "categories": board["categories"]})
+
+
 def editable(definition: ElectionDefinition) -> dict:
     """The definition as the nested tables read_definition takes, times in local time.
 

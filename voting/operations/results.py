@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.models import Ballot, BallotChoice, Category, Election, EligibleToken
+from voting.models import (
+    AuditEntry,
+    Ballot,
+    BallotChoice,
+    Category,
+    Checkpoint,
+    Election,
+    EligibleToken,
+)
 
 
 def eligible_count(session: Session, election: Election) -> int:
@@ -54,3 +65,23 @@ def count_election(session: Session, election: Election, categories: list[Catego
         "eligible": eligible_count(session, election),
         "categories": results,
     }
+
+
+def turnout_history(session: Session, election: Election) -> list[tuple[datetime, int]]:
+    """Ballots cast at each signed checkpoint: turnout over time without any ballot's time.
+
+    Ballots carry no timestamp (secrecy); checkpoints do, every 50 entries or 30 seconds.
+    """
+    checkpoints = session.execute(
+        select(Checkpoint.made_at, Checkpoint.size)
+        .where(Checkpoint.election_id == election.id)
+        .order_by(Checkpoint.size)
+    ).all()
+    ballots = list(
+        session.execute(
+            select(AuditEntry.seq)
+            .where(AuditEntry.election_id == election.id, AuditEntry.kind == "ballot.cast")
+            .order_by(AuditEntry.seq)
+        ).scalars()
+    )
+    return [(made_at, bisect_left(ballots, size)) for made_at, size in checkpoints]

@@ -170,8 +170,10 @@ def ballot_status(
     if delivery_key is None:
         return "unknown"
     digest = token_hash(_serial_of(delivery_key, election, attendee))
-    spent = session.get(SpentToken, (election.id, digest)) is not None
-    return "used" if spent else "unused"
+    if session.get(SpentToken, (election.id, digest)) is not None:
+        return "used"
+    row = session.get(EligibleToken, (election.id, digest))
+    return "replaced" if row is not None and row.revoked else "unused"
 
 
 def reissue(session: Session, election: Election, attendee: Attendee, delivery_key: bytes) -> None:
@@ -195,13 +197,39 @@ def reissue(session: Session, election: Election, attendee: Attendee, delivery_k
     ).scalar()
     if session.get(SpentToken, (election.id, old)) is not None:
         raise StateError("this ballot has already been cast; it cannot be replaced")
-    if row is None or row.revoked:
+    if row is None:
         raise StateError("this attendee's ballot is not in the eligible set")
+    revoked = [] if row.revoked else [old.hex()]  # already revoked for an anonymous card
     row.revoked = True
     attendee.reissue += 1
     new = token_hash(_serial_of(delivery_key, election, attendee))
     session.add(EligibleToken(election_id=election.id, token_hash=new))
     audit.append_entry(
-        session, election, "tokens.reissued", {"revoked": [old.hex()], "added": [new.hex()]}
+        session, election, "tokens.reissued", {"revoked": revoked, "added": [new.hex()]}
     )
+    session.flush()
+
+
+def revoke_personal(
+    session: Session, election: Election, attendee: Attendee, delivery_key: bytes
+) -> None:
+    """Stop an attendee's personal ballot because they were given an anonymous card.
+
+    The board records only a token hash revoked; the card's own hash was added when the
+    cards were printed, so nothing links the attendee to the card.
+    """
+    if election.state != "open":
+        raise StateError("anonymous cards are handed out while voting is open")
+    digest = token_hash(_serial_of(delivery_key, election, attendee))
+    row = session.execute(
+        select(EligibleToken)
+        .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
+        .with_for_update()
+    ).scalar()
+    if session.get(SpentToken, (election.id, digest)) is not None:
+        raise StateError("this attendee has already voted")
+    if row is None or row.revoked:
+        return  # no personal ballot to stop
+    row.revoked = True
+    audit.append_entry(session, election, "tokens.revoked", {"token_hashes": [digest.hex()]})
     session.flush()

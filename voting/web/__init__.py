@@ -6,6 +6,8 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
+from voting.web.texts import format_moment
+
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -21,15 +23,18 @@ def select_locale() -> str | None:
 
 
 def register(app: Flask) -> None:
-    from voting.web import auth, board, errors, jury, security, voter
+    from voting.web import admin, auth, board, desk, errors, jury, security, voter
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(lambda: {"page_language": str(get_locale() or "en")})
+    app.jinja_env.filters["format_moment"] = format_moment
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(voter.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(jury.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(admin.bp)

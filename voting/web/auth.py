@@ -29,7 +29,8 @@ login_manager.login_message = _l("Please sign in to see this page.")
 bp = Blueprint("auth", __name__)
 
 # Where each role starts after signing in.
-HOME = {"organiser": "jury.overview", "jury": "jury.overview", "desk": "voter.index"}
+HOME = {"organiser": "admin.dashboard", "jury": "jury.overview", "desk": "desk.search"}
+PUBLIC = ("anyone",)
 
 
 @login_manager.user_loader
@@ -55,6 +56,12 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
+def public(view: Callable[P, R]) -> Callable[P, R]:
+    """Declare a route open to everyone: voters, the room, the press."""
+    view.allowed_roles = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
 class LoginForm(FlaskForm):
     name = StringField(_l("User name"), validators=[InputRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
@@ -72,6 +79,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -86,6 +94,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     logout_user()
     return redirect(url_for("voter.index"), 303)

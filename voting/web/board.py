@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from voting import context, verify
 from voting.db import get_session
-from voting.errors import NotFound
 from voting.models import Election
 from voting.operations import audit
-from voting.operations.elections import find_election
+from voting.web.auth import public
 from voting.web.board_entries import ENTRY_KINDS, describe
+from voting.web.common import election_from_request
 from voting.web.errors import message_page
 
 bp = Blueprint("board", __name__)
@@ -25,11 +25,7 @@ PER_PAGE = 50
 
 
 def _election() -> Election:
-    """The election named by ?election=, or the only one; 404 otherwise."""
-    try:
-        return find_election(get_session(), request.args.get("election") or None)
-    except NotFound as exc:
-        abort(404, description=str(exc))
+    return election_from_request()
 
 
 def _page() -> int:
@@ -68,6 +64,7 @@ def _checkpoint_json(checkpoint) -> dict | None:
 
 
 @bp.get("/board")
+@public
 def index():
     election = _election()
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
@@ -77,6 +74,7 @@ def index():
 
 
 @bp.get("/board.json")
+@public
 def index_json():
     election = _election()
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
@@ -106,6 +104,7 @@ def index_json():
 
 
 @bp.get("/board.jsonl")
+@public
 def export():
     election = _election()
     lines = audit.export_board(get_session(), election, context.signer())
@@ -117,6 +116,7 @@ def export():
 
 
 @bp.get("/board/key")
+@public
 def key():
     election = _election()
     vkey = context.signer().verifier_key(election.origin).vkey
@@ -124,6 +124,7 @@ def key():
 
 
 @bp.get("/board/verify.py")
+@public
 def verifier():
     """The one-file offline verifier, to run on a juror's own machine."""
     source = Path(verify.__file__).read_bytes()
@@ -135,6 +136,7 @@ def verifier():
 
 
 @bp.get("/board/checkpoint")
+@public
 def checkpoint():
     """The latest checkpoint as a note file: what a juror saves to check the log later."""
     election = _election()
@@ -143,6 +145,7 @@ def checkpoint():
 
 
 @bp.get("/board/receipt")
+@public
 def receipt_search():
     code = request.args.get("code", "")
     return redirect(url_for(".receipt", code=code) if code.strip() else url_for(".index"), 303)
@@ -153,6 +156,7 @@ def _receipt_proof(code: str):
 
 
 @bp.get("/board/receipt/<code>")
+@public
 def receipt(code: str):
     found = _receipt_proof(code)
     if found is None:
@@ -170,6 +174,7 @@ def receipt(code: str):
 
 
 @bp.get("/board/receipt/<code>.json")
+@public
 def receipt_json(code: str):
     found = _receipt_proof(code)
     if found is None:
@@ -190,6 +195,7 @@ def receipt_json(code: str):
 
 
 @bp.get("/board/consistency")
+@public
 def consistency():
     election = _election()
     old, new = request.args.get("from", ""), request.args.get("to", "")

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
 from voting import context
 from voting.db import get_session
-from voting.errors import NotFound
 from voting.models import Election
 from voting.operations import audit
-from voting.operations.elections import find_election
 from voting.operations.results import ballot_count, eligible_count
 from voting.web.auth import roles_required
 from voting.web.board import board_page
 from voting.web.board_entries import ENTRY_KINDS
+from voting.web.common import election_from_request
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
 
 
 def _election() -> Election:
-    try:
-        return find_election(get_session(), request.args.get("election") or None)
-    except NotFound as exc:
-        abort(404, description=str(exc))
+    return election_from_request()
 
 
 @bp.get("")

@@ -10,10 +10,13 @@ import contextlib
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as browser
-from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
 
 from voting import context
 from voting.db import get_session, reads_only
@@ -34,8 +37,11 @@ from voting.operations.ballots import (
     parse_choices,
 )
 from voting.operations.elections import load_categories
+from voting.operations.tokens import token_for_code
+from voting.web.auth import public
 from voting.web.errors import message_page
 from voting.web.forms import FIELD_PREFIX, BallotForm, award_groups, ballot_form
+from voting.web.texts import format_moment
 
 bp = Blueprint("voter", __name__)
 
@@ -46,7 +52,7 @@ RECEIPT = "receipt"
 
 def refusal_page(error: BallotRefused) -> tuple[str, int]:
     """What a voter sees when their token cannot vote, with the status design section 4 sets."""
-    when = format_datetime(error.at, "full", rebase=False) if getattr(error, "at", None) else None
+    when = format_moment(getattr(error, "at", None)) or None
     if isinstance(error, InvalidToken):
         title = _("This link is not valid")
         text = _(
@@ -99,11 +105,13 @@ def _no_ballot() -> Response | tuple[str, int]:
 
 
 @bp.get("/")
+@public
 def index() -> str:
     return render_template("index.html")
 
 
 @bp.get("/v/<path:token>")
+@public
 def enter(token: str) -> Response:
     """The link on the badge or in the email: check it, keep it, move to a clean URL."""
     # Before opening the token is kept too: /ballot says when voting opens, then shows it.
@@ -113,6 +121,29 @@ def enter(token: str) -> Response:
     browser.pop(RECEIPT, None)
     browser[TOKEN] = token
     return redirect(url_for(".ballot"), 303)
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=60)])
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@public
+@reads_only
+def enter_code():
+    """For a phone that cannot scan: type the code printed under the QR code."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            token = token_for_code(get_session(), context.codec(), form.code.data or "")
+        except InvalidToken:
+            form.code.errors.append(
+                _("This code is not valid. Please check it, or ask at the registration desk.")
+            )
+        else:
+            return enter(token)
+    status = 422 if form.is_submitted() else 200
+    return render_template("code.html", form=form), status
 
 
 def _render_ballot(
@@ -130,6 +161,7 @@ def _render_ballot(
 
 
 @bp.route("/ballot", methods=["GET", "POST"])
+@public
 @reads_only  # the choices go to the session cookie; nothing is stored yet
 def ballot():
     ballot_pass = _current_pass()
@@ -144,6 +176,7 @@ def ballot():
 
 
 @bp.get("/review")
+@public
 def review():
     ballot_pass = _current_pass()
     if ballot_pass is None:
@@ -164,6 +197,7 @@ def review():
 
 
 @bp.post("/cast")
+@public
 def cast():
     """Cast the reviewed ballot; the receipt follows only after the commit succeeded."""
     token = browser.get(TOKEN)
@@ -202,6 +236,7 @@ def cast():
 
 
 @bp.get("/receipt")
+@public
 def receipt():
     code = browser.get(RECEIPT)
     if not code:

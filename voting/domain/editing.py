@@ -1,0 +1,107 @@
+"""Edits the organiser makes in the console, applied to an editable definition.
+
+Each function changes the nested tables in place; the caller then reads them back with
+``read_definition``, so an edit is checked by exactly the rules a TOML file is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+class EditError(Exception):
+    """The edit names an award or finalist that is not there."""
+
+
+def slugify(text: str, taken: set[str]) -> str:
+    """A slug made from *text*, unique among *taken* (a suffix -2, -3 ... when needed)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:56] or "item"
+    if base == "abstain":
+        base = "abstain-1"
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def _category(document: dict, slug: str) -> dict:
+    for category in document["categories"]:
+        if category["slug"] == slug:
+            return category
+    raise EditError(f"there is no award {slug!r}")
+
+
+def _nominee(category: dict, slug: str) -> dict:
+    for nominee in category["nominees"]:
+        if nominee["slug"] == slug:
+            return nominee
+    raise EditError(f"there is no finalist {slug!r}")
+
+
+def _move(items: list[dict], item: dict, delta: int) -> None:
+    index = items.index(item)
+    target = max(0, min(len(items) - 1, index + delta))
+    items.insert(target, items.pop(index))
+
+
+def _set_texts(table: dict, values: dict[str, str]) -> None:
+    for key, value in values.items():
+        if value.strip():
+            table[key] = value.strip()
+        else:
+            table.pop(key, None)
+
+
+def set_details(document: dict, values: dict[str, str]) -> None:
+    """Title, time zone, tie rule and schedule (local times, empty for none)."""
+    _set_texts(document["election"], values)
+
+
+def add_category(document: dict, title: str, description: str = "") -> str:
+    slug = slugify(title, {c["slug"] for c in document["categories"]})
+    category = {"slug": slug, "title": title.strip(), "method": "plurality", "nominees": []}
+    _set_texts(category, {"description": description})
+    document["categories"].append(category)
+    return slug
+
+
+def update_category(document: dict, slug: str, values: dict[str, str]) -> None:
+    category = _category(document, slug)
+    _set_texts(category, {key: values.get(key, "") for key in ("title", "description")})
+
+
+def remove_category(document: dict, slug: str) -> None:
+    document["categories"].remove(_category(document, slug))
+
+
+def move_category(document: dict, slug: str, delta: int) -> None:
+    _move(document["categories"], _category(document, slug), delta)
+
+
+NOMINEE_TEXTS = ("name", "organisation", "country", "description")
+
+
+def add_nominee(document: dict, category_slug: str, values: dict[str, str]) -> str:
+    category = _category(document, category_slug)
+    slug = slugify(values.get("name", ""), {n["slug"] for n in category["nominees"]})
+    nominee: dict = {"slug": slug}
+    _set_texts(nominee, {key: values.get(key, "") for key in NOMINEE_TEXTS})
+    category["nominees"].append(nominee)
+    return slug
+
+
+def update_nominee(document: dict, category_slug: str, slug: str, values: dict[str, str]) -> None:
+    nominee = _nominee(_category(document, category_slug), slug)
+    _set_texts(nominee, {key: values.get(key, "") for key in NOMINEE_TEXTS})
+
+
+def remove_nominee(document: dict, category_slug: str, slug: str) -> None:
+    category = _category(document, category_slug)
+    category["nominees"].remove(_nominee(category, slug))
+
+
+def move_nominee(document: dict, category_slug: str, slug: str, delta: int) -> None:
+    category = _category(document, category_slug)
+    _move(category["nominees"], _nominee(category, slug), delta)

@@ -1,0 +1,25 @@
+"""Small helpers the blueprints share."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user
+
+from voting.db import get_session
+from voting.errors import NotFound
+from voting.models import Election
+from voting.operations.elections import find_election
+
+
+def election_from_request() -> Election:
+    """The election named by ?election= (or a form field), or the only one; 404 otherwise."""
+    slug = request.values.get("election") or None
+    try:
+        return find_election(get_session(), slug)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+
+
+def actor() -> str:
+    """Who is acting, for the activity log: the signed-in staff member."""
+    return current_user.name if current_user.is_authenticated else "anonymous"
