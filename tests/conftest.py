@@ -22,6 +22,7 @@ from tests.helpers import ElectionFactory
 from voting import create_app
 from voting.db import Base, make_engine, migrate
 from voting.instance import KeyStore, write_default_config
+from voting.sending import wait_for_senders
 
 PG_ADMIN_URL = os.environ.get("VOTING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASES = os.environ.get("VOTING_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -97,6 +98,7 @@ def app(instance_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
         {"TESTING": True, "INSTANCE_PATH": str(instance_path), "DATABASE_URL": database_url}
     )
     yield app
+    wait_for_senders()
     app.extensions["voting.db"].engine.dispose()
 
 

@@ -286,3 +286,14 @@ def test_fingerprints_shown_at_opening_and_closing_are_the_ones_verify_prints(
     assert opened.split("fingerprint ")[1] == opened_line.split("fingerprint ")[1]
     assert closing.split("fingerprint ")[1] == tallied_line.split("fingerprint ")[1]
     assert re.fullmatch(r"([0-9A-F]{4} ){3}[0-9A-F]{4}", opened.split("fingerprint ")[1])
+
+
+def test_an_award_without_finalists_may_be_drafted_but_not_opened(runner, tmp_path):
+    path = write(
+        tmp_path,
+        "e.toml",
+        definition_toml() + '\n[[categories]]\nslug = "later"\ntitle = "Later"\n',
+    )
+    invoke_ok(runner, "election", "load", path)
+    invoke_ok(runner, "attendees", "import", write(tmp_path, "a.csv", roster_csv(2)))
+    assert "'Later' has no finalists" in invoke_fails(runner, "open")

@@ -5,31 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import form_on, parse_forms, vote_with_client
+from tests.helpers import vote_with_client
+from tests.staff import PASSWORD, add_user, csrf_of, sign_in
 from voting.db import Base, get_session
 from voting.models import AuditHead
 
 PICK = {"cluster-manager": "jane-doe", "strategic-partnership": "alpine-health"}
-PASSWORD = "correct horse battery"
-
-
-def add_user(runner, name: str, role: str, password: str = PASSWORD):
-    return runner.invoke(
-        args=["users", "add", name, "--role", role, "--password-stdin"], input=password + "\n"
-    )
-
-
-def sign_in(client, name: str, password: str = PASSWORD, next_path: str = ""):
-    page = client.get(f"/login?next={next_path}" if next_path else "/login")
-    form = form_on(page.get_data(as_text=True), "/login")
-    data = dict(form["fields"], name=name, password=password)
-    return client.post("/login", data=data)
-
-
-def csrf_of(client, path: str = "/login") -> str:
-    """The CSRF token from the first form on a page."""
-    forms = parse_forms(client.get(path).get_data(as_text=True))
-    return next(form["fields"]["csrf_token"] for form in forms if "csrf_token" in form["fields"])
 
 
 def database_snapshot(app) -> dict:

@@ -11,6 +11,8 @@ from voting.domain.tokens import (
     BallotTokenCodec,
     personal_serial,
     random_serial,
+    read_serial_code,
+    serial_code,
     token_hash,
 )
 
@@ -71,3 +73,16 @@ def test_any_string_is_either_a_token_or_bad_token(text):
 
 def test_token_hash_is_sha256_of_the_serial():
     assert len(token_hash(b"\x00" * 16)) == 32
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_typed_codes_round_trip_and_forgive_typing(serial):
+    code = serial_code(serial)
+    assert len(code) == 30 and code.count("-") == 4
+    assert read_serial_code(code) == serial
+    assert read_serial_code(code.lower().replace("-", " ").replace("0", "o")) == serial
+
+
+def test_typed_code_rejects_wrong_length_and_spare_bits():
+    assert read_serial_code("ABC") is None
+    assert read_serial_code("Z" * 26) is None  # the two spare bits must be zero

@@ -314,6 +314,9 @@ def tokens_send(failed_only: bool, election_slug: str | None) -> None:
     """Email every attendee their ballot link (resumable: sends only what is not sent yet)."""
     election = find_election(get_session(), election_slug)
     context.keys().delivery_key(election.slug)  # fail early, before any message
+    election_id = election.id
+    # The sender commits message by message in its own session: hold no lock meanwhile.
+    get_session().rollback()
     bar: list = []
 
     def start(total: int) -> None:
@@ -323,7 +326,7 @@ def tokens_send(failed_only: bool, election_slug: str | None) -> None:
     try:
         summary = send_links(
             current_app._get_current_object(),  # type: ignore[attr-defined]
-            election.id,
+            election_id,
             actor=COMMAND_LINE,
             failed_only=failed_only,
             on_start=start,

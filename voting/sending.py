@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from voting import context
 from voting.db import database
@@ -103,48 +104,46 @@ def send_links(
     return summary
 
 
-def send_link_now(app: Flask, election_id: int, attendee_id: int, *, actor: str) -> str | None:
-    """Send one attendee their link at once (the desk's "resend"); the failure, or None."""
+def send_link_now(
+    session: Session, app: Flask, election: Election, attendee: Attendee, *, actor: str
+) -> str | None:
+    """Send one attendee their link at once (the desk's "resend"); the failure, or None.
+
+    Records the outcome and an activity line in *session*; the caller commits.
+    """
     settings = SmtpSettings.from_config(app.config)
-    session = database().writer()
+    ballot = personal_ballot(
+        context.codec(),
+        context.keys().delivery_key(election.slug),
+        election,
+        attendee,
+        context.public_url(),
+    )
+    message = ballot_link_message(
+        election,
+        ballot,
+        attendee.email,
+        settings.sender,
+        entry_address(),
+        app.config["BABEL_DEFAULT_LOCALE"],
+    )
+    failure = None
     try:
-        election = session.get_one(Election, election_id)
-        attendee = session.get_one(Attendee, attendee_id)
-        ballot = personal_ballot(
-            context.codec(),
-            context.keys().delivery_key(election.slug),
-            election,
-            attendee,
-            context.public_url(),
-        )
-        message = ballot_link_message(
-            election,
-            ballot,
-            attendee.email,
-            settings.sender,
-            entry_address(),
-            app.config["BABEL_DEFAULT_LOCALE"],
-        )
-        failure = None
-        try:
-            with Mailer(settings) as mailer:
-                mailer.send(message)
-        except MailError as exc:
-            failure = str(exc)
-        delivery.record(session, attendee, context.now(), failure)
-        activity.record(
-            session,
-            election,
-            actor,
-            "link resent" if failure is None else "link resend failed",
-            context.now(),
-            attendee=attendee,
-            detail=failure or "",
-        )
-        session.commit()
-        return failure
-    finally:
-        session.close()
+        with Mailer(settings) as mailer:
+            mailer.send(message)
+    except MailError as exc:
+        failure = str(exc)
+    delivery.record(session, attendee, context.now(), failure)
+    activity.record(
+        session,
+        election,
+        actor,
+        "link resent" if failure is None else "link resend failed",
+        context.now(),
+        attendee=attendee,
+        detail=failure or "",
+    )
+    return failure
 
 
 _running: dict[int, threading.Thread] = {}
@@ -158,7 +157,7 @@ def start_in_background(app: Flask, election_id: int, *, actor: str, failed_only
         if thread is not None and thread.is_alive():
             return False
         thread = threading.Thread(
-            target=send_links,
+            target=_send_logging_failures,
             args=(app, election_id),
             kwargs={"actor": actor, "failed_only": failed_only},
             name=f"send-links-{election_id}",
@@ -167,6 +166,20 @@ def start_in_background(app: Flask, election_id: int, *, actor: str, failed_only
         _running[election_id] = thread
         thread.start()
         return True
+
+
+def _send_logging_failures(app: Flask, election_id: int, **options: object) -> None:
+    """The console's sender: a failure ends up in the app's log, never in a dead thread."""
+    try:
+        send_links(app, election_id, **options)  # type: ignore[arg-type]
+    except Exception as exc:  # the thread has nobody to raise to
+        app.logger.error("sending ballot links stopped: %s", type(exc).__name__)
+
+
+def wait_for_senders(timeout: float = 30.0) -> None:
+    """Let background senders finish (before a shutdown, or between tests)."""
+    for thread in list(_running.values()):
+        thread.join(timeout)
 
 
 def is_sending(election_id: int) -> bool:

@@ -285,8 +285,11 @@ def _read_categories(reader: _Reader, raw: object) -> tuple[CategoryDefinition, 
 
 
 def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefinition, ...]:
-    if not isinstance(raw, list) or not raw:
-        reader.fail(f"{path}.nominees", "missing: give at least one [[categories.nominees]]")
+    # A draft award may still have no finalists; opening the vote requires them.
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        reader.fail(f"{path}.nominees", "must be a list of [[categories.nominees]] tables")
         return ()
     seen: set[str] = set()
     nominees = []

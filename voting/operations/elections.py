@@ -66,6 +66,10 @@ def load_election(
             f"election {definition.slug} is {election.state}: its definition can no longer change"
         )
     outcome = "updated"
+    if election is not None:
+        # Remove the old awards first, or the new ones would clash with their slugs.
+        election.categories.clear()
+        session.flush()
     if election is None:
         outcome = "created"
         election = Election(
@@ -140,6 +144,9 @@ def open_election(
     """
     if election.state != "draft":
         raise StateError(f"election {election.slug} is already {election.state}")
+    empty = [c.title for c in load_categories(session, election) if not c.nominees]
+    if empty:
+        raise StateError(f"the award {empty[0]!r} has no finalists yet")
     attendees = session.execute(
         select(Attendee.id, Attendee.reissue).where(Attendee.election_id == election.id)
     ).all()

@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select
 
 from voting import context
 from voting.cards import LAYOUTS, render_cards
-from voting.db import get_session
+from voting.db import get_session, reads_only
 from voting.domain import editing
 from voting.domain.definition import (
     TIE_RULES,
@@ -459,6 +459,7 @@ def anonymous_card_sheet():
 
 @bp.post("/send")
 @roles_required(ORGANISER)
+@reads_only  # the sender writes from its own thread; this request must not hold the lock
 def send_links():
     election = election_from_request()
     if not _has_delivery_key(election) or election.state not in ("draft", "open"):

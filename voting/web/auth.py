@@ -47,7 +47,15 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()  # type: ignore[return-value]
             if current_user.role not in roles:
-                abort(403)
+                abort(
+                    403,
+                    description=_(
+                        "This page is for: %(roles)s. You are signed in as %(name)s (%(role)s).",
+                        roles=", ".join(roles),
+                        name=current_user.name,
+                        role=current_user.role,
+                    ),
+                )
             return view(*args, **kwargs)
 
         wrapper.allowed_roles = roles  # type: ignore[attr-defined]

@@ -137,7 +137,9 @@ def send(attendee_id: int):
     election, person = _attendee(attendee_id)
     if _delivery_key(election) is None:
         abort(400, description=_("Voting is over: links can no longer be sent."))
-    failure = send_link_now(current_app, election.id, person.id, actor=actor())
+    session = get_session()
+    failure = send_link_now(session, current_app, election, person, actor=actor())
+    session.commit()
     if failure:
         flash(_("The email could not be sent: %(reason)s", reason=failure), "error")
     else:

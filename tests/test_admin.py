@@ -1,0 +1,191 @@
+"""The organisers' console: edit the awards, import attendees, open, send, close."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import EXAMPLE_TOML, roster_csv, vote_with_client
+from tests.smtp import SmtpServer
+from tests.staff import csrf_of, staff_client
+from voting import verify
+from voting.db import get_session
+from voting.models import ActivityRecord, Attendee, Category
+
+PICK = {"cluster-manager": "jan-kowalski", "strategic-partnership": "abstain"}
+
+
+@pytest.fixture
+def organiser(app, runner):
+    return staff_client(app, runner, "organiser", "olga")
+
+
+def post(client, path: str, **data):
+    return client.post(path, data={"csrf_token": csrf_of(client, "/admin"), **data})
+
+
+def board_kinds(elections, slug: str = "ecc2016") -> list[str]:
+    return [json.loads(line).get("kind") for line in elections.board(slug) if b'"seq"' in line]
+
+
+def test_dashboard_shows_state_turnout_and_fingerprint(app, organiser, elections):
+    election = elections.create(attendees=4)
+    vote_with_client(app.test_client(), election.tokens[0], PICK)
+    html = organiser.get("/admin").get_data(as_text=True)
+    assert "1 of 4" in html and "open" in html
+    assert "Close voting" in html and 'http-equiv="refresh"' in html
+
+
+def test_awards_editor_changes_the_draft_and_logs_it(app, organiser, elections):
+    elections.create(open_voting=False, attendees=0)
+    assert (
+        post(
+            organiser, "/admin/election/awards", title="Best Newcomer Cluster", description=""
+        ).status_code
+        == 303
+    )
+    assert (
+        post(
+            organiser,
+            "/admin/election/awards/best-newcomer-cluster/finalists",
+            name="Zoë Demo",
+            organisation="Demo Hub",
+            country="be",
+        ).status_code
+        == 303
+    )
+    assert (
+        post(organiser, "/admin/election/awards/best-newcomer-cluster", move="up").status_code
+        == 303
+    )
+    post(organiser, "/admin/election/awards/cluster-manager/finalists/jane-doe", delete="yes")
+    post(
+        organiser,
+        "/admin/election/details",
+        title="Renamed Awards",
+        timezone="Europe/Brussels",
+        tie_rule="shared",
+        opens_at="2030-05-01T09:00",
+        closes_at="",
+    )
+    with app.app_context():
+        session = get_session()
+        categories = [c.slug for c in session.query(Category).order_by(Category.position)]
+    assert categories == ["cluster-manager", "best-newcomer-cluster", "strategic-partnership"]
+    page = organiser.get("/admin/election").get_data(as_text=True)
+    assert "Renamed Awards" in page and "Zoë Demo" in page and "Jane Doe" not in page
+    definitions = [
+        json.loads(line) for line in elections.board("ecc2016") if b"election.defined" in line
+    ]
+    assert definitions[-1]["data"]["tie_rule"] == "shared"
+    assert definitions[-1]["data"]["opens_at"] == "2030-05-01T07:00:00Z"
+    with app.app_context():
+        actions = [r.action for r in get_session().query(ActivityRecord)]
+    assert actions.count("awards edited") == 5
+
+
+def test_invalid_edits_name_the_problem_and_change_nothing(app, organiser, elections):
+    elections.create(open_voting=False, attendees=0)
+    before = board_kinds(elections)
+    response = post(
+        organiser, "/admin/election/details", title="", timezone="Nowhere/Land", tie_rule="jury"
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "election.title: missing" in html and "Nowhere/Land" in html
+    missing = post(organiser, "/admin/election/awards/nope/finalists", name="X")
+    assert missing.status_code == 422 and "no award" in missing.get_data(as_text=True)
+    assert board_kinds(elections) == before
+
+
+def test_editor_is_read_only_once_open(organiser, elections):
+    elections.create(attendees=2)
+    page = organiser.get("/admin/election").get_data(as_text=True)
+    assert "fixed and published" in page and "Add award" not in page
+    post(organiser, "/admin/election/awards", title="Too Late")
+    assert "Too Late" not in organiser.get("/admin/election").get_data(as_text=True)
+
+
+def test_attendee_upload_reports_lines_or_imports(app, organiser, elections):
+    elections.create(open_voting=False, attendees=0)
+    token = csrf_of(organiser, "/admin/attendees")
+    bad = b"name,email\nAnn,ann@example.org\nBob,not-an-email\n"
+    response = organiser.post(
+        "/admin/attendees/import",
+        data={"csrf_token": token, "file": (io.BytesIO(bad), "list.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "line 3: invalid email" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_session().query(Attendee).count() == 0
+    good = roster_csv(5)
+    response = organiser.post(
+        "/admin/attendees/import",
+        data={"csrf_token": token, "file": (io.BytesIO(good), "list.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "5 added" in response.get_data(as_text=True)
+    assert "Attendee 5" in organiser.get("/admin/attendees?q=attendee 5").get_data(as_text=True)
+
+
+def test_open_and_close_need_confirmation(app, organiser, elections):
+    elections.create(open_voting=False, attendees=3)
+    assert "Open voting now" in organiser.get("/admin/open").get_data(as_text=True)
+    post(organiser, "/admin/open")
+    assert "draft" in organiser.get("/admin").get_data(as_text=True)
+    response = post(organiser, "/admin/open", confirm="yes")
+    assert response.status_code == 303
+    dashboard = organiser.get("/admin").get_data(as_text=True)
+    assert "Show this fingerprint to the room" in dashboard
+    tokens = elections.tokens("ecc2016")
+    vote_with_client(app.test_client(), tokens[0], PICK)
+    post(organiser, "/admin/close", confirm="yes")
+    lines = elections.board("ecc2016")
+    report = verify.verify_board(lines)
+    assert report.ballots == 1 and report.state == "tallied"
+    assert not (Path(app.instance_path) / "keys" / "delivery" / "ecc2016.key").exists()
+    with app.app_context():
+        actions = [r.action for r in get_session().query(ActivityRecord)]
+    assert "voting opened" in actions and "voting closed" in actions
+
+
+def test_cards_from_the_console(app, organiser, elections):
+    elections.create(attendees=3)
+    personal = post(organiser, "/admin/cards/personal", layout="a4")
+    assert personal.status_code == 200 and personal.data.startswith(b"%PDF")
+    anonymous = post(organiser, "/admin/cards/anonymous", layout="badge", count="4")
+    assert anonymous.status_code == 200 and anonymous.data.startswith(b"%PDF")
+    assert post(organiser, "/admin/cards/anonymous", layout="a4", count="0").status_code == 400
+    assert post(organiser, "/admin/cards/anonymous", layout="a4", count="x").status_code == 400
+    assert "tokens.added" in board_kinds(elections)
+
+
+def test_links_sent_from_the_console_in_the_background(app, organiser, elections):
+    server = SmtpServer()
+    server.start()
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, MAIL_RATE=1000)
+        elections.create(attendees=5)
+        assert post(organiser, "/admin/send").status_code == 303
+        deadline = time.monotonic() + 20
+        while len(server.inbox.messages) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(server.inbox.messages) == 5
+        deadline = time.monotonic() + 20
+        while "Sent: 5" not in organiser.get("/admin").get_data(as_text=True):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        server.stop()
+
+
+def test_activity_page_lists_who_did_what(organiser, runner):
+    runner.invoke(args=["election", "load", str(EXAMPLE_TOML)])
+    page = organiser.get("/admin/activity").get_data(as_text=True)
+    assert "election created" in page and "command line" in page

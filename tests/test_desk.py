@@ -1,0 +1,145 @@
+"""The help desk: find an attendee, see whether their ballot is used, reprint, resend, replace."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.helpers import vote_with_client
+from tests.smtp import SmtpServer
+from tests.staff import csrf_of, staff_client
+from voting import verify
+from voting.db import get_session
+from voting.models import ActivityRecord, Attendee
+
+PICK = {"cluster-manager": "mario-rossi", "strategic-partnership": "alpine-health"}
+
+
+def attendee_id(app, number: int) -> int:
+    with app.app_context():
+        session = get_session()
+        return session.query(Attendee.id).filter_by(email=f"attendee{number}@example.org").scalar()
+
+
+@pytest.fixture
+def desk(app, runner):
+    return staff_client(app, runner, "desk")
+
+
+def post(client, path: str, **data):
+    return client.post(path, data={"csrf_token": csrf_of(client, "/desk"), **data})
+
+
+def test_search_finds_by_name_email_and_organisation(desk, elections):
+    elections.create(attendees=12)
+    assert "Attendee 11" in desk.get("/desk?q=attendee 11").get_data(as_text=True)
+    by_email = desk.get("/desk?q=attendee3@").get_data(as_text=True)
+    assert "Attendee 3" in by_email and "Attendee 4" not in by_email
+    by_org = desk.get("/desk?q=Org 5").get_data(as_text=True)
+    assert "Attendee 5" in by_org and "Attendee 12" in by_org
+    assert "0 matches" in desk.get("/desk?q=nobody").get_data(as_text=True)
+
+
+def test_ballot_used_or_unused_never_how(app, desk, elections):
+    election = elections.create(attendees=3)
+    page = desk.get(f"/desk/attendees/{attendee_id(app, 1)}").get_data(as_text=True)
+    assert "not used yet" in page
+    vote_with_client(app.test_client(), election.tokens[0], PICK)
+    page = desk.get(f"/desk/attendees/{attendee_id(app, 1)}").get_data(as_text=True)
+    assert "used: this attendee has voted" in page
+    assert "Mario Rossi" not in page and "mario-rossi" not in page
+
+
+def test_reissue_revokes_the_old_link_and_the_new_one_votes(app, desk, elections):
+    election = elections.create(attendees=3)
+    person = attendee_id(app, 2)
+    old = election.tokens[1]
+    refused = post(desk, f"/desk/attendees/{person}/reissue")  # without the confirmation box
+    assert refused.status_code == 303
+    assert elections.tokens(election.slug)[1] == old
+    assert post(desk, f"/desk/attendees/{person}/reissue", confirm="yes").status_code == 303
+    new = elections.tokens(election.slug)[1]
+    assert new != old
+    assert app.test_client().get(f"/v/{old}").status_code == 410
+    vote_with_client(app.test_client(), new, PICK)
+    # A used ballot cannot be replaced.
+    post(desk, f"/desk/attendees/{person}/reissue", confirm="yes")
+    assert elections.tokens(election.slug)[1] == new
+    assert "already been cast" in desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+    # The board shows one revoked and one added hash, no name, and still verifies.
+    lines = elections.board(election.slug)
+    reissued = [json.loads(line) for line in lines if b'"kind":"tokens.reissued"' in line]
+    assert len(reissued) == 1
+    assert len(reissued[0]["data"]["revoked"]) == 1 and len(reissued[0]["data"]["added"]) == 1
+    assert b"Attendee 2" not in b"".join(lines) and b"attendee2@" not in b"".join(lines)
+    assert verify.verify_board(lines, partial=True).ballots == 1
+
+
+def test_every_desk_action_is_in_the_private_activity_log(app, desk, elections):
+    elections.create(attendees=2)
+    person = attendee_id(app, 1)
+    response = post(desk, f"/desk/attendees/{person}/card", layout="badge")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    post(desk, f"/desk/attendees/{person}/reissue", confirm="yes")
+    with app.app_context():
+        records = get_session().query(ActivityRecord).order_by(ActivityRecord.id).all()
+        actions = [(r.actor, r.action, r.attendee_id) for r in records]
+    assert ("desk-user", "card printed", person) in actions
+    assert ("desk-user", "ballot replaced", person) in actions
+
+
+def test_an_anonymous_card_stops_the_personal_ballot(app, desk, elections):
+    election = elections.create(attendees=2)
+    person = attendee_id(app, 1)
+    post(desk, f"/desk/attendees/{person}/anonymous-card")
+    assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 410
+    assert "replaced by an anonymous card" in desk.get(f"/desk/attendees/{person}").get_data(
+        as_text=True
+    )
+    lines = elections.board(election.slug)
+    assert any(b'"kind":"tokens.revoked"' in line for line in lines)
+    verify.verify_board(lines, partial=True)
+    # Later the attendee may still get a personal ballot again.
+    post(desk, f"/desk/attendees/{person}/reissue", confirm="yes")
+    vote_with_client(app.test_client(), elections.tokens(election.slug)[0], PICK)
+
+
+def test_resend_link_to_a_real_mail_server(app, desk, elections):
+    server = SmtpServer()
+    server.start()
+    try:
+        app.config.update(
+            SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, PUBLIC_URL="http://vote.test"
+        )
+        election = elections.create(attendees=2)
+        person = attendee_id(app, 2)
+        response = post(desk, f"/desk/attendees/{person}/send")
+        assert response.status_code == 303
+        (message,) = server.inbox.to("attendee2@example.org")
+        link = re.search(r"http://vote\.test/v/(\S+)", message.get_body(("plain",)).get_content())
+        assert link.group(1) == election.tokens[1]
+        page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+        assert "was sent to attendee2@example.org" in page and "sent" in page
+    finally:
+        server.stop()
+    failed = post(desk, f"/desk/attendees/{attendee_id(app, 1)}/send")
+    assert failed.status_code == 303
+    assert "could not be sent" in desk.get(f"/desk/attendees/{attendee_id(app, 1)}").get_data(
+        as_text=True
+    )
+
+
+def test_after_close_the_desk_can_change_nothing(app, desk, elections):
+    elections.create(attendees=2)
+    elections.close("ecc2016")
+    with app.app_context():
+        get_session()  # the key was kept by the test helper; destroy it as `voting close` does
+        from voting import context
+
+        context.keys().destroy_delivery_key("ecc2016")
+    person = attendee_id(app, 1)
+    page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+    assert "unknown (voting is over)" in page and "Replace the ballot" not in page
+    assert post(desk, f"/desk/attendees/{person}/card", layout="a4").status_code == 400
