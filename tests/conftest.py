@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from tests.browser import launch_chromium
 from tests.helpers import ElectionFactory
 from voting import create_app
 from voting.db import Base, make_engine, migrate
@@ -116,3 +117,9 @@ def runner(app):
 def elections(app) -> ElectionFactory:
     """Makes elections with attendees and hands out their ballot tokens."""
     return ElectionFactory(app)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium for browser tests (Debian's package, driven by Playwright)."""
+    yield from launch_chromium()

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from voting import context, verify
 from voting.cards import LAYOUTS, render_cards
+from voting.certificate import make_certificate
 from voting.db import current_revision, database, get_session, migrate
 from voting.domain.definition import DefinitionError, parse_definition
 from voting.domain.roster import RosterError, parse_roster
@@ -41,6 +42,7 @@ from voting.operations.elections import (
 )
 from voting.operations.results import count_election
 from voting.operations.results import eligible_count as count_eligible
+from voting.operations.reveal import final_results
 from voting.operations.tokens import MAX_CARDS, anonymous_cards, personal_cards, personal_links
 from voting.operations.users import add_user
 from voting.sending import entry_address, send_links
@@ -493,6 +495,53 @@ def board_verify(file: str, key: str | None, checkpoint: str | None, partial: bo
     sys.exit(verify.main(argv))
 
 
+# --- results -------------------------------------------------------------------------------
+
+
+@click.group("results", cls=AppGroup)
+def results_group() -> None:
+    """Signed results once the reveal is over."""
+
+
+@results_group.command("certificate")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@election_option
+@operation
+def results_certificate(out: Path, election_slug: str | None) -> None:
+    """Write the signed certificate of results (PDF)."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    results = final_results(session, election)
+    final = audit.current_checkpoint(session, election, context.signer())
+    write_atomically(out, [make_certificate(results, final, context.signer())])
+    click.echo(f"wrote the certificate to {out}")
+
+
+@results_group.command("verify-certificate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The election's public key (from /board/key); default: this instance's key.",
+)
+@with_appcontext
+def results_verify_certificate(file: str, key: str | None) -> None:
+    """Check a certificate of results: the signature over every byte, and its checkpoint."""
+    if key:
+        sys.exit(verify.main(["--certificate", file, "--key", key]))
+    data = Path(file).read_bytes()
+    try:
+        name = verify.certificate_signer(data)
+        own = context.signer().verifier_key(name).vkey
+        lines = verify.verify_certificate_with(data, own, name)
+    except (ValueError, KeyMissing) as exc:
+        click.echo(f"FAILED: {exc}", err=True)
+        sys.exit(1)
+    for line in lines:
+        click.echo(line)
+    click.echo("OK: the certificate is signed by this instance's key and unchanged")
+
+
 # --- users ---------------------------------------------------------------------------------
 
 
@@ -530,6 +579,7 @@ def register_commands(app: Flask) -> None:
         close_command,
         tally_command,
         board_group,
+        results_group,
         users_group,
         demo_command,
     ):

@@ -47,6 +47,8 @@ class Election(Base):
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The canonical JSON of the definition last loaded: reloading the same file changes nothing.
     definition: Mapped[str] = mapped_column(Text)
+    # Where the reveal on stage stands (0: the sealed result, before the first award).
+    reveal_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="election",

@@ -467,6 +467,86 @@ def count_ballots(definition: dict, ballots: Iterable[dict[str, str | None]]) ->
     ]
 
 
+def reveal_screens(awards: Sequence[str]) -> list[tuple[str, str | None]]:
+    """The reveal on stage, screen by screen: the sealed result, each award's finalists,
+    winner and bars, then the summary. Step n of the reveal shows screen n."""
+    screens: list[tuple[str, str | None]] = [("intro", None)]
+    for award in awards:
+        screens += [("finalists", award), ("winner", award), ("bars", award)]
+    return [*screens, ("summary", None)]
+
+
+def needs_jury(tie_rule: str, result: dict) -> bool:
+    """A tie for first place that the jury must settle before the winner is announced."""
+    return tie_rule == "jury" and bool(result["tie"])
+
+
+# --- Certificates of results ---------------------------------------------------------------------
+
+CERTIFICATE_FORMAT = "voting-certificate/1"
+PAYLOAD_MARK = b"%voting-certificate-payload "
+SIGNATURE_MARK = b"%voting-certificate-signature "
+
+
+def certificate_payload(results: dict, checkpoint_note: str) -> bytes:
+    """What a certificate states: the results and the board's final checkpoint."""
+    return canonical_json(
+        {"format": CERTIFICATE_FORMAT, "results": results, "checkpoint": checkpoint_note}
+    )
+
+
+def seal_certificate(
+    document: bytes, payload: bytes, private_key: Ed25519PrivateKey, name: str
+) -> bytes:
+    """Append the payload and an Ed25519 signature over every byte before it to a PDF.
+
+    PDF readers ignore the two comment lines after the end of the file; the verifier checks
+    that not one byte of the document or the payload changed.
+    """
+    body = document.rstrip(b"\n") + b"\n" + PAYLOAD_MARK + base64.b64encode(payload) + b"\n"
+    key = VerifierKey.from_private(name, private_key)
+    signature = private_key.sign(body)
+    return (
+        body
+        + SIGNATURE_MARK
+        + name.encode("utf-8")
+        + b" "
+        + base64.b64encode(key.id + signature)
+        + b"\n"
+    )
+
+
+def verify_certificate(data: bytes, key: VerifierKey) -> dict:
+    """Check a certificate's signature and its checkpoint; return what it states.
+
+    Raises ValueError naming what fails.
+    """
+    cut = data.rfind(b"\n" + SIGNATURE_MARK)
+    if cut < 0:
+        raise ValueError("not a signed certificate (no signature line)")
+    body, line = data[: cut + 1], data[cut + 1 + len(SIGNATURE_MARK) :].strip()
+    name, _, encoded = line.decode("utf-8", errors="replace").rpartition(" ")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise ValueError("the signature line is damaged") from None
+    if name != key.name or raw[:4] != key.id:
+        raise ValueError(f"signed by another key than {key.vkey}")
+    if not key.verify(body, raw[4:]):
+        raise ValueError("the signature does not match: the certificate was changed")
+    start = body.rfind(b"\n" + PAYLOAD_MARK)
+    if start < 0:
+        raise ValueError("the certificate states no results")
+    try:
+        payload = json.loads(base64.b64decode(body[start + 1 + len(PAYLOAD_MARK) :].strip()))
+    except (binascii.Error, ValueError):
+        raise ValueError("the certificate's results are damaged") from None
+    if not isinstance(payload, dict) or payload.get("format") != CERTIFICATE_FORMAT:
+        raise ValueError("unknown certificate format")
+    checkpoint = open_checkpoint(str(payload.get("checkpoint", "")), key)
+    return {"results": payload.get("results"), "checkpoint": checkpoint}
+
+
 # --- Verification -------------------------------------------------------------------------------
 
 
@@ -504,6 +584,7 @@ class BoardReport:
     milestones: dict[str, Checkpoint] = field(default_factory=dict)
     saved_checkpoint: Checkpoint | None = None
     kinds: dict[str, int] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         pinned = "pinned" if self.key_pinned else "taken from the board; pin it with --key"
@@ -525,6 +606,10 @@ class BoardReport:
         out.append(f"root: {self.root.hex()}")
         out.append(f"fingerprint: {fingerprint(self.root)}")
         for category in self.tally or []:
+            decided = self.decisions.get(category["slug"])
+            if decided:
+                out.append(f"{category['slug']}: winner {decided} (tie decided by the jury)")
+                continue
             winners = ", ".join(category["winners"]) or "none"
             tie = " (tie)" if category["tie"] else ""
             out.append(f"{category['slug']}: winner {winners}{tie}")
@@ -544,6 +629,8 @@ class _Checker:
         self.sealed: dict[int, str] = {}
         self.unsealed: dict[int, dict[str, str | None]] = {}
         self.tally: list[dict] | None = None
+        self.decisions: dict[str, str] = {}
+        self.reveal_step = 0
 
     def check(self, seq: int, kind: str, data: dict) -> None:
         handler = getattr(self, "_" + kind.replace(".", "_"), None)
@@ -655,6 +742,39 @@ class _Checker:
         _check_choices(self.definition, choices)
         self.unsealed[ballot] = choices
 
+    def _tie_decided(self, seq: int, data: dict) -> None:
+        self._require("tallied")
+        assert self.definition is not None and self.tally is not None
+        award = data.get("award")
+        result = next((c for c in self.tally if c["slug"] == award), None)
+        if result is None or not needs_jury(self.definition["tie_rule"], result):
+            raise ValueError(f"award {award!r} has no tie for the jury to decide")
+        if award in self.decisions:
+            raise ValueError(f"the tie in {award} was decided twice")
+        if data.get("winner") not in result["winners"] or data.get("tied") != result["winners"]:
+            raise ValueError("the jury's winner must be one of the finalists tied for first place")
+        self.decisions[award] = data["winner"]
+
+    def _reveal_step(self, seq: int, data: dict) -> None:
+        self._require("tallied")
+        assert self.definition is not None and self.tally is not None
+        screens = reveal_screens([c["slug"] for c in self.definition["categories"]])
+        step = _expect_int(data, "step")
+        if step != self.reveal_step + 1 or step >= len(screens):
+            raise ValueError(f"reveal step {step} out of order (expected {self.reveal_step + 1})")
+        show, award = screens[step]
+        if data.get("show") != show or data.get("award") != award:
+            raise ValueError(f"reveal step {step} should show {show} of {award}")
+        if show == "winner":
+            result = next(c for c in self.tally if c["slug"] == award)
+            if needs_jury(self.definition["tie_rule"], result) and award not in self.decisions:
+                raise ValueError(
+                    f"the winner of {award} was revealed before the jury decided the tie"
+                )
+        self.reveal_step = step
+        if show == "summary":
+            self.phase = "revealed"
+
     def _tally(self, seq: int, data: dict) -> None:
         self._require("closed")
         missing = sorted(set(self.sealed) - set(self.unsealed))
@@ -749,9 +869,12 @@ def _line_type(line: _Line) -> str | None:
     return value.get("type") if isinstance(value, dict) else None
 
 
-# Entries a signed checkpoint must follow at once: the fingerprints shown at opening and at
-# the sealed tally are then on the board for anyone who photographed them.
-_MILESTONES = {"voting.opened": "opened", "tally": "tallied"}
+# Entries a signed checkpoint must follow at once: the fingerprints shown at opening, at the
+# sealed tally and at the end of the reveal are then on the board for whoever noted them.
+def _milestone(kind: str, data: dict) -> str | None:
+    if kind == "reveal.step" and data.get("show") == "summary":
+        return "revealed"
+    return {"voting.opened": "opened", "tally": "tallied"}.get(kind)
 
 
 def verify_board(
@@ -834,7 +957,7 @@ def verify_board(
         peaks = frontier_append(peaks, index, last_leaf)
         entries.append(line)
         kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
-        awaiting = _MILESTONES.get(entry["kind"])
+        awaiting = _milestone(entry["kind"], entry["data"])
         if saved and saved.size == len(entries) and frontier_root(peaks) != saved.root:
             raise BoardError(
                 "--checkpoint",
@@ -862,7 +985,7 @@ def verify_board(
         raise BoardError("line 1", "the board defines no election")
     if header.get("election") != checker.definition["slug"]:
         raise BoardError("line 1", "the header names another election than the log")
-    if not partial and checker.phase != "tallied":
+    if not partial and checker.phase not in ("tallied", "revealed"):
         raise BoardError(
             "end of file",
             f"the board ends while the election is {checker.phase}, before the sealed tally "
@@ -883,6 +1006,7 @@ def verify_board(
         milestones=milestones,
         saved_checkpoint=saved,
         kinds=kinds,
+        decisions=dict(checker.decisions),
     )
 
 
@@ -985,9 +1109,10 @@ def _read_text(path: str | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m voting.verify BOARD.jsonl [--key K] [--checkpoint C] [--partial]``."""
+    """``python -m voting.verify BOARD.jsonl [--key K] [--checkpoint C] [--partial]``,
+    or ``--certificate FILE --key K`` to check a certificate of results."""
     parser = argparse.ArgumentParser(description="Verify an exported voting board offline.")
-    parser.add_argument("board", help="the board file (JSON Lines)")
+    parser.add_argument("board", nargs="?", help="the board file (JSON Lines)")
     parser.add_argument("--key", help="the log's public key to pin (vkey line or PEM file)")
     parser.add_argument(
         "--checkpoint", help="a checkpoint note saved earlier; the board must extend it"
@@ -995,17 +1120,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--partial", action="store_true", help="accept a board exported while voting is open"
     )
+    parser.add_argument(
+        "--certificate", help="check a certificate of results instead (needs --key)"
+    )
     args = parser.parse_args(argv)
+    if args.certificate:
+        return _main_certificate(args.certificate, args.key)
+    if not args.board:
+        parser.error("give a board file, or --certificate FILE")
     try:
         key = _read_text(args.key)
         saved = _read_text(args.checkpoint)
         with open(args.board, "rb") as handle:
             report = verify_board(handle, partial=args.partial, key=key, saved_checkpoint=saved)
     except (OSError, UnicodeDecodeError) as exc:
-        print(
-            f"FAILED: cannot read {getattr(exc, 'filename', None) or 'a file'}: {exc}",
-            file=sys.stderr,
-        )
+        name = getattr(exc, "filename", None) or "a file"
+        print(f"FAILED: cannot read {name}: {exc}", file=sys.stderr)
         return 2
     except BoardError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
@@ -1014,6 +1144,56 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print("OK: the board verifies")
     return 0
+
+
+def _main_certificate(path: str, key_path: str | None) -> int:
+    if not key_path:
+        print(
+            "FAILED: a certificate is checked against a key you trust: give --key", file=sys.stderr
+        )
+        return 2
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        key_text = _read_text(key_path) or ""
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"FAILED: cannot read a file: {exc}", file=sys.stderr)
+        return 2
+    try:
+        name = key_text.strip().split("+", 1)[0] if "-----BEGIN" not in key_text else ""
+        stated = verify_certificate_with(data, key_text, name)
+    except ValueError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    for line in stated:
+        print(line)
+    print("OK: the certificate is signed by the key and unchanged")
+    return 0
+
+
+def verify_certificate_with(data: bytes, key_text: str, name: str) -> list[str]:
+    """Check a certificate against a key given as text; the lines of a short report."""
+    if not name:
+        name = certificate_signer(data)
+    stated = verify_certificate(data, load_verifier_key(key_text, name))
+    results, checkpoint = stated["results"], stated["checkpoint"]
+    lines = [
+        f"election: {results.get('election')} ({checkpoint.origin})",
+        f"ballots: {results.get('ballots')} of {results.get('eligible')} eligible",
+        f"final checkpoint: size {checkpoint.size}, fingerprint {checkpoint.fingerprint}",
+    ]
+    for category in results.get("categories", []):
+        lines.append(
+            f"{category.get('slug')}: winner {', '.join(category.get('winners', [])) or 'none'}"
+        )
+    return lines
+
+
+def certificate_signer(data: bytes) -> str:
+    """The key name a certificate says it is signed with (to be checked, not trusted)."""
+    cut = data.rfind(b"\n" + SIGNATURE_MARK)
+    line = data[cut + 1 + len(SIGNATURE_MARK) :].decode("utf-8", errors="replace")
+    return line.strip().rpartition(" ")[0]
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def select_locale() -> str | None:
 
 
 def register(app: Flask) -> None:
-    from voting.web import admin, auth, board, desk, errors, jury, security, voter
+    from voting.web import admin, auth, board, desk, errors, jury, results, security, stage, voter
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
@@ -38,3 +38,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(jury.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(stage.bp)
+    app.register_blueprint(results.bp)

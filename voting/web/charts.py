@@ -31,3 +31,44 @@ def turnout_chart(
         for moment, (_, count) in zip(moments, history, strict=True)
     )
     return TurnoutChart(width, height, points, start, end, history[-1][1])
+
+
+@dataclass(frozen=True)
+class Bar:
+    y: float
+    width: float
+    name: str
+    votes: int
+    label_y: float
+    won: bool
+
+
+@dataclass(frozen=True)
+class BarsChart:
+    width: int
+    height: int
+    bars: list[Bar]
+    label_width: int
+
+
+def bars_chart(
+    finalists: list[dict], winners: list[str] | None = None, width: int = 1600, row: int = 110
+) -> BarsChart:
+    """Horizontal bars, one per finalist in ballot order, scaled to the largest count."""
+    label_width = 560
+    room = width - label_width - 160
+    top = max((f["votes"] for f in finalists), default=0) or 1
+    bars = [
+        Bar(
+            y=index * row + 15,
+            width=max(room * finalist["votes"] / top, 4),
+            name=finalist["name"],
+            votes=finalist["votes"],
+            label_y=index * row + 15 + (row - 30) / 2,
+            won=finalist["slug"] in (winners or []),
+        )
+        for index, finalist in enumerate(finalists)
+    ]
+    return BarsChart(
+        width=width, height=row * len(finalists) + 30, bars=bars, label_width=label_width
+    )

@@ -1,0 +1,249 @@
+"""The stage: nothing leaks before its moment, the reveal is a server-held state machine,
+ties wait for the jury, and the certificate of results is signed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from tests.helpers import definition_toml, vote_with_client
+from tests.staff import csrf_of, staff_client
+from voting import verify
+
+# Distinctive counts, so a leak would show: 11 and 14 appear nowhere else on the pages.
+MANAGER = ["erika-mustermann"] * 11 + ["mario-rossi"] * 6 + ["abstain"] * 3
+PARTNERSHIP = ["north-sea-energy"] * 14 + ["alpine-health"] * 6
+COUNT = re.compile(r">\s*(11|14)\s*<")
+
+
+@pytest.fixture
+def organiser(app, runner):
+    return staff_client(app, runner, "organiser", "olga")
+
+
+def vote_all(app, tokens, manager=MANAGER, partnership=PARTNERSHIP):
+    for token, first, second in zip(tokens, manager, partnership, strict=False):
+        vote_with_client(
+            app.test_client(), token, {"cluster-manager": first, "strategic-partnership": second}
+        )
+
+
+def next_step(client, slug="ecc2016"):
+    return client.post(f"/stage/{slug}/next", data={"csrf_token": csrf_of(client)})
+
+
+def shown_counts(client, slug="ecc2016") -> dict[str, bool]:
+    """For each award: are its per-finalist counts anywhere in the stage, its data or results?"""
+    feed = client.get(f"/stage/{slug}.json").get_json()
+    pages = client.get(f"/stage/{slug}").get_data(as_text=True) + client.get(
+        f"/results/{slug}"
+    ).get_data(as_text=True)
+    in_data = {
+        award["slug"]: any("votes" in f for f in award["finalists"])
+        or award["abstentions"] is not None
+        for award in feed["awards"]
+    }
+    leaked = set(COUNT.findall(pages))
+    return {
+        "cluster-manager": in_data.get("cluster-manager", False) or "11" in leaked,
+        "strategic-partnership": in_data.get("strategic-partnership", False) or "14" in leaked,
+    }
+
+
+def test_no_count_appears_before_its_award_is_revealed(app, organiser, elections):
+    election = elections.create(attendees=20, open_voting=False)
+    client = app.test_client()
+    assert shown_counts(client) == {"cluster-manager": False, "strategic-partnership": False}
+    organiser.post(
+        "/admin/open", data={"csrf_token": csrf_of(organiser, "/admin"), "confirm": "yes"}
+    )
+    vote_all(app, elections.tokens(election.slug))
+    assert shown_counts(client) == {"cluster-manager": False, "strategic-partnership": False}
+    assert "20 of 20" in client.get("/stage/ecc2016").get_data(as_text=True)
+    elections.close(election.slug)
+    expected = {"cluster-manager": False, "strategic-partnership": False}
+    screens = verify.reveal_screens(["cluster-manager", "strategic-partnership"])
+    for step in range(len(screens)):
+        show, award = screens[step]
+        if show == "bars":
+            expected[award] = True
+        assert shown_counts(client) == expected, screens[step]
+        if step + 1 < len(screens):
+            assert next_step(organiser).status_code == 303
+    assert client.get("/results/ecc2016.json").get_json()["state"] == "revealed"
+
+
+def test_reveal_runs_in_order_and_survives_reloads(app, organiser, elections):
+    election = elections.create(attendees=20)
+    vote_all(app, election.tokens)
+    elections.close(election.slug)
+    client = app.test_client()
+    feed = client.get("/stage/ecc2016.json").get_json()
+    assert feed["screen"] == ["intro", None] and feed["sealed_fingerprint"]
+    intro = client.get("/stage/ecc2016").get_data(as_text=True)
+    assert feed["sealed_fingerprint"] in intro
+    seen = []
+    while True:
+        first = client.get("/stage/ecc2016.json").get_json()
+        again = app.test_client().get("/stage/ecc2016.json").get_json()  # a second screen
+        assert first == again
+        seen.append(tuple(first["screen"]))
+        if first["state"] == "revealed":
+            break
+        next_step(organiser)
+    assert seen == [
+        tuple(screen)
+        for screen in verify.reveal_screens(["cluster-manager", "strategic-partnership"])
+    ]
+    assert "Erika Mustermann" in client.get("/stage/ecc2016").get_data(as_text=True)
+    # Past the end nothing moves; the board has every step and verifies.
+    next_step(organiser)
+    assert client.get("/stage/ecc2016.json").get_json()["step"] == len(seen) - 1
+    report = verify.verify_board(elections.board(election.slug))
+    assert report.state == "revealed" and "revealed" in report.milestones
+
+
+def test_only_organisers_move_the_reveal(app, runner, organiser, elections):
+    election = elections.create(attendees=2)
+    elections.close(election.slug)
+    for role in ("desk", "jury"):
+        client = staff_client(app, runner, role)
+        assert next_step(client).status_code == 403
+    stranger = app.test_client()
+    response = stranger.post("/stage/ecc2016/next", data={"csrf_token": csrf_of(stranger)})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert app.test_client().get("/stage/ecc2016.json").get_json()["step"] == 0
+    assert next_step(organiser).status_code == 303
+    assert app.test_client().get("/stage/ecc2016.json").get_json()["step"] == 1
+
+
+def test_a_jury_tie_stops_the_reveal_until_decided(app, organiser, elections):
+    election = elections.create(
+        definition_toml(categories={"best": ["ann", "ben", "cleo"]}), attendees=4
+    )
+    for token, pick in zip(election.tokens, ["ann", "ben", "ann", "ben"], strict=True):
+        vote_with_client(app.test_client(), token, {"best": pick})
+    elections.close(election.slug)
+    slug = "test-awards"
+    next_step(organiser, slug)  # the finalists
+    response = next_step(organiser, slug)  # the winner: refused, the jury has not decided
+    assert response.status_code == 303
+    assert app.test_client().get(f"/stage/{slug}.json").get_json()["screen"] == [
+        "finalists",
+        "best",
+    ]
+    remote = organiser.get(f"/stage/{slug}/remote").get_data(as_text=True)
+    assert "Record the jury's decision" in remote and "Finalist CLEO" not in remote
+    token = csrf_of(organiser, f"/stage/{slug}/remote")
+    refused = organiser.post(
+        f"/stage/{slug}/tie", data={"csrf_token": token, "award": "best", "winner": "cleo"}
+    )
+    assert refused.status_code == 303
+    organiser.post(
+        f"/stage/{slug}/tie", data={"csrf_token": token, "award": "best", "winner": "ben"}
+    )
+    next_step(organiser, slug)
+    feed = app.test_client().get(f"/stage/{slug}.json").get_json()
+    assert feed["screen"] == ["winner", "best"] and feed["awards"][0]["winners"] == ["ben"]
+    assert "the jury decided" in app.test_client().get(f"/stage/{slug}").get_data(as_text=True)
+    next_step(organiser, slug)
+    next_step(organiser, slug)
+    report = verify.verify_board(elections.board(slug))
+    assert report.decisions == {"best": "ben"}
+    assert "best: winner ben (tie decided by the jury)" in report.lines()
+
+
+def test_a_shared_tie_names_joint_winners(app, organiser, elections):
+    election = elections.create(
+        definition_toml(categories={"best": ["ann", "ben"]}, tie_rule="shared"), attendees=2
+    )
+    for token, pick in zip(election.tokens, ["ann", "ben"], strict=True):
+        vote_with_client(app.test_client(), token, {"best": pick})
+    elections.close(election.slug)
+    next_step(organiser, "test-awards")
+    next_step(organiser, "test-awards")
+    page = app.test_client().get("/stage/test-awards").get_data(as_text=True)
+    assert "The joint winners are" in page and "share the award" in page
+
+
+def test_results_exports_and_certificate(app, runner, organiser, elections, tmp_path):
+    election = elections.create(attendees=20)
+    vote_all(app, election.tokens)
+    client = app.test_client()
+    assert client.get("/results/ecc2016.csv").status_code == 409
+    assert client.get("/results/ecc2016/certificate.pdf").status_code == 409
+    elections.close(election.slug)
+    while client.get("/stage/ecc2016.json").get_json()["state"] != "revealed":
+        next_step(organiser)
+    data = client.get("/results/ecc2016.json").get_json()
+    assert data["categories"][0]["winners"] == ["erika-mustermann"]
+    assert data["categories"][0]["results"][0]["votes"] == 11
+    csv_text = client.get("/results/ecc2016.csv").get_data(as_text=True)
+    first = "cluster-manager,European Cluster Manager of the Year 2016,1,erika-mustermann,"
+    assert first + "Erika Mustermann,11,yes,no" in csv_text
+    certificate = client.get("/results/ecc2016/certificate.pdf").get_data()
+    document = pdfium.PdfDocument(certificate)
+    text = document[0].get_textpage().get_text_range()
+    document.close()
+    assert "Certificate of results" in text and "Erika Mustermann" in text
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(certificate)
+    key = tmp_path / "key.txt"
+    key.write_text(client.get("/board/key").get_data(as_text=True))
+    result = runner.invoke(args=["results", "verify-certificate", str(path), "--key", str(key)])
+    assert result.exit_code == 0, result.output
+    assert "cluster-manager: winner erika-mustermann" in result.output
+    assert runner.invoke(args=["results", "verify-certificate", str(path)]).exit_code == 0
+    final = json.loads(elections.board(election.slug)[-1])["note"]
+    assert (
+        verify.open_checkpoint(final, verify.VerifierKey.parse(key.read_text())).fingerprint
+        in result.output
+    )
+
+
+def test_a_changed_byte_or_another_key_fails_the_certificate(
+    app, runner, organiser, elections, tmp_path
+):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    election = elections.create(attendees=2)
+    vote_all(app, election.tokens)
+    elections.close(election.slug)
+    client = app.test_client()
+    while client.get("/stage/ecc2016.json").get_json()["state"] != "revealed":
+        next_step(organiser)
+    certificate = client.get("/results/ecc2016/certificate.pdf").get_data()
+    key = verify.VerifierKey.parse(client.get("/board/key").get_data(as_text=True))
+    assert verify.verify_certificate(certificate, key)["results"]["ballots"] == 2
+    for position in (
+        100,
+        len(certificate) // 2,
+        certificate.rindex(b"%voting-certificate-payload") + 40,
+        len(certificate) - 10,
+    ):
+        changed = bytearray(certificate)
+        changed[position] ^= 0x01
+        with pytest.raises(ValueError):
+            verify.verify_certificate(bytes(changed), key)
+    other = verify.VerifierKey.from_private(key.name, Ed25519PrivateKey.generate())
+    with pytest.raises(ValueError, match="another key"):
+        verify.verify_certificate(certificate, other)
+    path = tmp_path / "cert.pdf"
+    path.write_bytes(certificate[:-10] + b"AAAAAAAAA\n")
+    keyfile = tmp_path / "key.txt"
+    keyfile.write_text(key.vkey)
+    result = runner.invoke(args=["results", "verify-certificate", str(path), "--key", str(keyfile)])
+    assert result.exit_code == 1 and "FAILED" in result.output
+    assert Path(path).exists()
+
+
+def test_the_projector_without_javascript_refreshes_itself(app, elections):
+    elections.create(attendees=3)
+    page = app.test_client().get("/stage/ecc2016").get_data(as_text=True)
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
+    assert "<svg" in page and "/static/stage.js" in page
+    assert "Vote now" in page

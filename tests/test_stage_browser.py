@@ -1,0 +1,86 @@
+"""The projector page in a real browser at 1920x1080, in every state: screenshots kept in
+test-artifacts/stage/, no console error, nothing loaded from outside."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+
+from tests.browser import ARTIFACTS, PageWatch
+from tests.helpers import parse_forms
+from tests.server import Gunicorn, HttpVoter
+from tests.staff import add_user
+
+pytestmark = pytest.mark.server
+PICKS = [
+    {"cluster-manager": "erika-mustermann", "strategic-partnership": "north-sea-energy"},
+    {"cluster-manager": "mario-rossi", "strategic-partnership": "north-sea-energy"},
+    {"cluster-manager": "erika-mustermann", "strategic-partnership": "abstain"},
+]
+
+
+def organiser_session(base: str, name: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(base + "/login", timeout=30)
+    form = next(f for f in parse_forms(page.text) if f["action"] == "/login")
+    data = dict(form["fields"], name=name, password="correct horse battery")
+    response = session.post(base + "/login", data=data, allow_redirects=False, timeout=30)
+    assert response.status_code == 303
+    return session
+
+
+def post_form(session: requests.Session, base: str, page: str, action: str, **data) -> None:
+    """Submit the form on *page* that posts to *action* (whatever its query string)."""
+    forms = parse_forms(session.get(base + page, timeout=30).text)
+    form = next(f for f in forms if (f["action"] or "").split("?")[0] == action)
+    response = session.post(
+        base + form["action"], data=dict(form["fields"], **data), allow_redirects=False, timeout=30
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_stage_in_every_state(
+    app, runner, elections, instance_path, database_url, chromium, request
+):
+    folder = ARTIFACTS / "stage" / request.node.callspec.id
+    folder.mkdir(parents=True, exist_ok=True)
+    elections.create(attendees=3, open_voting=False)
+    add_user(runner, "olga", "organiser")
+    server = Gunicorn(instance_path, database_url, workers=2)
+    try:
+        base = server.url
+        organiser = organiser_session(base, "olga")
+        context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+        page = context.new_page()
+        watch = PageWatch(page, base)
+
+        def capture(name: str) -> str:
+            page.goto(f"{base}/stage/ecc2016")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(folder / f"{name}.png"))
+            return page.content()
+
+        assert "Voting opens soon" in capture("1-draft")
+        post_form(organiser, base, "/admin/open", "/admin/open", confirm="yes")
+        tokens = elections.tokens("ecc2016")
+        for token, pick in zip(tokens, PICKS, strict=True):
+            HttpVoter(base).vote(token, pick)
+        html = capture("2-open")
+        assert "3 of 3" in html and "<svg" in html
+        time.sleep(3.5)  # let the page poll its feed at least once
+        post_form(organiser, base, "/admin/close", "/admin/close", confirm="yes")
+        assert "Voting has closed" in capture("3-sealed")
+        for number in range(4, 11):
+            post_form(organiser, base, "/stage/ecc2016/remote", "/stage/ecc2016/next")
+            html = capture(f"{number}-step")
+        assert "The winners" in html and "Erika Mustermann" in html
+        assert watch.errors == [], watch.errors
+        assert watch.outside() == [], watch.outside()
+        assert any(re.search(r"/stage/ecc2016\.json$", url) for url in watch.requests)
+        context.close()
+    finally:
+        server.stop()
+    assert len(list(folder.glob("*.png"))) == 10

@@ -1,0 +1,85 @@
+"""The printable certificate of results: a PDF a person reads, sealed so a program can check it.
+
+It states the results and the board's final checkpoint, and carries an Ed25519 signature
+with the election's log key over every byte (see verify.seal_certificate).
+"""
+
+from __future__ import annotations
+
+from fpdf import FPDF
+
+from voting import verify
+from voting.cards import FONTS
+from voting.operations.audit import LogSigner
+
+
+def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.set_margins(20, 20, 20)
+    pdf.add_font("DejaVu", fname=str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", style="B", fname=str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_creator("voting")
+    pdf.set_title(f"Certificate of results: {results['title']}")
+    pdf.add_page()
+    width = pdf.w - 40
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.multi_cell(width, 9, "Certificate of results", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 13)
+    pdf.multi_cell(width, 7, results["title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(
+        width,
+        5.5,
+        f"{results['ballots']} ballots cast of {results['eligible']} eligible. "
+        f"Plurality vote per award; tie rule: {results['tie_rule']}.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    for category in results["categories"]:
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.multi_cell(width, 6.5, category["title"], new_x="LMARGIN", new_y="NEXT")
+        for row in category["results"]:
+            won = row["nominee"] in category["winners"]
+            pdf.set_font("DejaVu", "B" if won else "", 10.5)
+            pdf.cell(width - 30, 6, ("Winner: " if won else "") + row["name"])
+            pdf.cell(30, 6, str(row["votes"]), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9.5)
+        pdf.cell(width - 30, 5.5, "Abstentions")
+        pdf.cell(30, 5.5, str(category["abstentions"]), align="R", new_x="LMARGIN", new_y="NEXT")
+        if category.get("decided_by_jury"):
+            pdf.multi_cell(
+                width, 5, "Tied for first place; the jury decided.", new_x="LMARGIN", new_y="NEXT"
+            )
+    pdf.ln(6)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(width, 6, "The audit board's final checkpoint", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(
+        width,
+        5,
+        f"Size {checkpoint.size}, fingerprint {checkpoint.fingerprint}.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("DejaVu", "", 7.5)
+    pdf.multi_cell(width, 4, checkpoint.note, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("DejaVu", "", 8.5)
+    pdf.multi_cell(
+        width,
+        4.5,
+        "This file carries an Ed25519 signature by the election's log key over all of the above. "
+        f"Check it with: voting results verify-certificate FILE --key KEY (or python verify.py "
+        f"--certificate FILE --key KEY), with the key {vkey}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())
+
+
+def make_certificate(results: dict, checkpoint: verify.Checkpoint, signer: LogSigner) -> bytes:
+    vkey = signer.verifier_key(checkpoint.origin).vkey
+    document = _pdf(results, checkpoint, vkey)
+    payload = verify.certificate_payload(results, checkpoint.note)
+    return verify.seal_certificate(document, payload, signer.private_key, checkpoint.origin)

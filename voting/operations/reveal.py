@@ -1,0 +1,197 @@
+"""The reveal on stage: a state machine held in the database and written to the log.
+
+The step lives on the election (so a reload or a second screen shows the same thing) and
+each step is a log entry. Nothing about an award is shown before its moment: finalists,
+then the winner, then the counts. A tie the jury must settle stops the reveal at that award
+until an organiser records the jury's decision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voting import verify
+from voting.errors import StateError, VotingError
+from voting.models import AuditEntry, Election
+from voting.operations import audit
+from voting.operations.audit import LogSigner
+from voting.operations.elections import load_categories
+from voting.operations.results import count_election
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    """One award as far as the reveal has gone: counts only once the bars are shown."""
+
+    slug: str
+    title: str
+    finalists: list[dict]  # slug, name, organisation; plus votes once the counts are out
+    winners: list[str] | None  # None until the winner is announced
+    decided_by_jury: bool
+    tie: bool
+    counts_shown: bool
+    abstentions: int | None
+
+
+@dataclass(frozen=True)
+class RevealState:
+    election: Election
+    step: int
+    screens: list[tuple[str, str | None]]
+    sealed_fingerprint: str | None
+    awards: list[AwardResult] = field(default_factory=list)
+    waiting_for_jury: str | None = None  # an award whose tie blocks the next step
+    tied: list[str] = field(default_factory=list)  # the finalists the jury chooses between
+
+    @property
+    def screen(self) -> tuple[str, str | None]:
+        return self.screens[self.step]
+
+    @property
+    def next_screen(self) -> tuple[str, str | None] | None:
+        return self.screens[self.step + 1] if self.step + 1 < len(self.screens) else None
+
+    def award(self, slug: str | None) -> AwardResult | None:
+        return next((a for a in self.awards if a.slug == slug), None)
+
+
+def _entries(session: Session, election: Election, kind: str) -> list[dict]:
+    bodies = session.execute(
+        select(AuditEntry.body)
+        .where(AuditEntry.election_id == election.id, AuditEntry.kind == kind)
+        .order_by(AuditEntry.seq)
+    ).scalars()
+    return [json.loads(body)["data"] for body in bodies]
+
+
+def jury_decisions(session: Session, election: Election) -> dict[str, str]:
+    return {d["award"]: d["winner"] for d in _entries(session, election, "tie.decided")}
+
+
+def sealed_tally(session: Session, election: Election) -> tuple[dict, bytes] | None:
+    """The tally as sealed on the log at close, and that entry's hash."""
+    row = session.execute(
+        select(AuditEntry.body, AuditEntry.leaf_hash).where(
+            AuditEntry.election_id == election.id, AuditEntry.kind == "tally"
+        )
+    ).first()
+    return (json.loads(row.body)["data"], row.leaf_hash) if row else None
+
+
+def reveal_state(session: Session, election: Election) -> RevealState:
+    """Where the reveal stands and what may be shown of each award at this step."""
+    categories = load_categories(session, election)
+    screens = verify.reveal_screens([c.slug for c in categories])
+    sealed = sealed_tally(session, election) if election.state in ("closed", "revealed") else None
+    if sealed is None:
+        return RevealState(election, 0, screens, None)
+    tally, leaf = sealed
+    decisions = jury_decisions(session, election)
+    step = election.reveal_step
+    shown = {screen: index for index, screen in enumerate(screens)}
+    awards = []
+    for result in tally["categories"]:
+        slug = result["slug"]
+        winner_out = step >= shown[("winner", slug)]
+        counts_out = step >= shown[("bars", slug)]
+        finalists = [
+            {"slug": n.slug, "name": n.name, "organisation": n.organisation}
+            for c in categories
+            if c.slug == slug
+            for n in c.nominees
+        ]
+        if counts_out:
+            votes = {r["nominee"]: r["votes"] for r in result["results"]}
+            finalists = [dict(f, votes=votes[f["slug"]]) for f in finalists]
+        decided = decisions.get(slug)
+        awards.append(
+            AwardResult(
+                slug=slug,
+                title=result["title"],
+                finalists=finalists,
+                winners=([decided] if decided else result["winners"]) if winner_out else None,
+                decided_by_jury=bool(decided),
+                tie=bool(result["tie"]) if winner_out else False,
+                counts_shown=counts_out,
+                abstentions=result["abstentions"] if counts_out else None,
+            )
+        )
+    waiting, tied = None, []
+    upcoming = screens[step + 1] if step + 1 < len(screens) else None
+    if upcoming and upcoming[0] == "winner":
+        result = next(r for r in tally["categories"] if r["slug"] == upcoming[1])
+        if verify.needs_jury(election.tie_rule, result) and upcoming[1] not in decisions:
+            waiting, tied = upcoming[1], result["winners"]
+    return RevealState(election, step, screens, verify.fingerprint(leaf), awards, waiting, tied)
+
+
+def advance(session: Session, election: Election, signer: LogSigner, now: datetime) -> RevealState:
+    """Show the next screen: one log entry; the last one makes the results public."""
+    if election.state != "closed":
+        raise StateError(
+            "the reveal starts once voting has closed"
+            if election.state in ("draft", "open")
+            else "the reveal is over"
+        )
+    state = reveal_state(session, election)
+    if state.waiting_for_jury:
+        raise StateError(f"the jury must first decide the tie in {state.waiting_for_jury}")
+    assert state.next_screen is not None
+    show, award = state.next_screen
+    step = state.step + 1
+    audit.append_entry(
+        session, election, "reveal.step", {"step": step, "show": show, "award": award}
+    )
+    election.reveal_step = step
+    if show == "summary":
+        election.state = "revealed"
+        session.flush()
+        audit.checkpoint(session, election, signer, now)
+    session.flush()
+    return reveal_state(session, election)
+
+
+def decide_tie(session: Session, election: Election, award: str, winner: str) -> None:
+    """Record the jury's choice between finalists tied for first place (tie rule "jury")."""
+    if election.state != "closed":
+        raise StateError("ties are decided after voting closes and before the reveal ends")
+    sealed = sealed_tally(session, election)
+    assert sealed is not None
+    result = next((r for r in sealed[0]["categories"] if r["slug"] == award), None)
+    if result is None or not verify.needs_jury(election.tie_rule, result):
+        raise VotingError(f"the award {award!r} has no tie for the jury to decide")
+    if award in jury_decisions(session, election):
+        raise StateError("the jury has already decided this tie")
+    if winner not in result["winners"]:
+        raise VotingError("the winner must be one of the finalists tied for first place")
+    audit.append_entry(
+        session,
+        election,
+        "tie.decided",
+        {"award": award, "winner": winner, "tied": result["winners"]},
+    )
+
+
+def final_results(session: Session, election: Election) -> dict:
+    """The full result once revealed: the tally with the jury's decisions applied."""
+    if election.state != "revealed":
+        raise StateError("the results are public once the reveal has ended")
+    tally = count_election(session, election, load_categories(session, election))
+    decisions = jury_decisions(session, election)
+    for category in tally["categories"]:
+        decided = decisions.get(category["slug"])
+        category["decided_by_jury"] = bool(decided)
+        if decided:
+            category["winners"] = [decided]
+    return {
+        "election": election.slug,
+        "title": election.title,
+        "state": election.state,
+        "tie_rule": election.tie_rule,
+        **tally,
+    }

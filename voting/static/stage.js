@@ -1,0 +1,36 @@
+// The projector page without reloading: turnout updates in place every few seconds, the
+// page reloads only when the screen itself must change, and an organiser may press the
+// right arrow (or space, or Page Down: what presentation clickers send) for the next step.
+(function () {
+  "use strict";
+  var stage = document.getElementById("stage");
+  if (!stage || !window.fetch) { return; }
+  var version = stage.getAttribute("data-version");
+
+  function update() {
+    fetch(stage.getAttribute("data-feed"), { cache: "no-store", credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        if (data.version !== version) { window.location.reload(); return; }
+        var count = document.getElementById("turnout-count");
+        var bar = document.getElementById("turnout-bar");
+        var fingerprint = document.getElementById("fingerprint");
+        if (count) { count.textContent = data.turnout_text; }
+        if (bar) { bar.max = data.eligible || 1; bar.value = data.ballots; }
+        if (fingerprint && data.fingerprint) { fingerprint.textContent = data.fingerprint; }
+      })
+      .catch(function () { /* the hall's Wi-Fi hiccups; try again at the next tick */ });
+  }
+  window.setInterval(update, 3000);
+
+  var next = document.getElementById("next-form");
+  if (next) {
+    document.addEventListener("keydown", function (event) {
+      if (["ArrowRight", "PageDown", " ", "Enter"].indexOf(event.key) >= 0) {
+        event.preventDefault();
+        next.submit();
+      }
+    });
+  }
+})();

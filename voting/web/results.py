@@ -1,0 +1,113 @@
+"""Public results: what the reveal has shown so far, then everything with exports.
+
+Nothing is shown here before its moment on stage: an award's counts appear when its bars
+have been shown, the exports and the certificate when the reveal is over.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, jsonify, render_template
+
+from voting import context
+from voting.certificate import make_certificate
+from voting.db import get_session
+from voting.errors import NotFound
+from voting.models import Election
+from voting.operations import audit
+from voting.operations.elections import find_election
+from voting.operations.reveal import final_results, reveal_state
+from voting.web.auth import public
+from voting.web.charts import bars_chart
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+
+def _election(slug: str) -> Election:
+    try:
+        return find_election(get_session(), slug)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+
+
+def _final(slug: str) -> tuple[Election, dict]:
+    election = _election(slug)
+    if election.state != "revealed":
+        abort(409, description="The results are published once the reveal on stage has ended.")
+    return election, final_results(get_session(), election)
+
+
+@bp.get("/<slug>")
+@public
+def show(slug: str):
+    election = _election(slug)
+    state = reveal_state(get_session(), election)
+    awards = [
+        (award, bars_chart(award.finalists, award.winners) if award.counts_shown else None)
+        for award in state.awards
+    ]
+    return render_template("results.html", election=election, state=state, awards=awards)
+
+
+@bp.get("/<slug>.json")
+@public
+def as_json(slug: str):
+    return jsonify(_final(slug)[1])
+
+
+@bp.get("/<slug>.csv")
+@public
+def as_csv(slug: str):
+    election, results = _final(slug)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        ["award", "award_title", "rank", "nominee", "name", "votes", "winner", "decided_by_jury"]
+    )
+    for category in results["categories"]:
+        for rank, row in enumerate(category["results"], start=1):
+            won = row["nominee"] in category["winners"]
+            writer.writerow(
+                [
+                    category["slug"],
+                    category["title"],
+                    rank,
+                    row["nominee"],
+                    row["name"],
+                    row["votes"],
+                    "yes" if won else "no",
+                    "yes" if won and category["decided_by_jury"] else "no",
+                ]
+            )
+        writer.writerow(
+            [
+                category["slug"],
+                category["title"],
+                "",
+                "",
+                "(abstentions)",
+                category["abstentions"],
+                "",
+                "",
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="results-{election.slug}.csv"'},
+    )
+
+
+@bp.get("/<slug>/certificate.pdf")
+@public
+def certificate(slug: str):
+    election, results = _final(slug)
+    final = audit.current_checkpoint(get_session(), election, context.signer())
+    pdf = make_certificate(results, final, context.signer())
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="certificate-{election.slug}.pdf"'},
+    )

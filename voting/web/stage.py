@@ -1,0 +1,187 @@
+"""The projector: live turnout while voting is open, then the reveal, award by award.
+
+The page works as a plain page that refreshes itself; stage.js, when it runs, updates the
+turnout in place and lets an organiser step the reveal with the keyboard. The step is held
+on the server, so a reload or a second screen shows the same moment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import segno
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from voting import context
+from voting.db import get_session
+from voting.errors import NotFound, VotingError
+from voting.models import Election
+from voting.operations import activity, audit
+from voting.operations.elections import find_election, load_categories, local_time
+from voting.operations.results import ballot_count, eligible_count
+from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
+from voting.web.auth import public, roles_required
+from voting.web.charts import bars_chart
+from voting.web.common import actor
+
+bp = Blueprint("stage", __name__, url_prefix="/stage")
+
+
+def _election(slug: str) -> Election:
+    try:
+        return find_election(get_session(), slug)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+
+
+@lru_cache(maxsize=32)
+def qr_svg(url: str) -> Markup:
+    """The voting address as an inline SVG QR code (no image request, no script)."""
+    svg = segno.make(url, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
+    return Markup(svg)  # noqa: S704 (segno's own SVG, built from our URL)
+
+
+def _version(election: Election, state: RevealState) -> str:
+    """Changes when the screen must change; turnout updates in place without it."""
+    return f"{election.state}:{state.step}"
+
+
+def _view(election: Election) -> dict:
+    session = get_session()
+    state = reveal_state(session, election)
+    ballots, eligible = ballot_count(session, election), eligible_count(session, election)
+    show, award_slug = state.screen
+    award = state.award(award_slug)
+    vote_url = context.public_url() + "/"
+    checkpoint = audit.latest_checkpoint(session, election)
+    return {
+        "election": election,
+        "state": state,
+        "show": show if election.state in ("closed", "revealed") else election.state,
+        "award": award,
+        "bars": bars_chart(award.finalists, award.winners)
+        if award and award.counts_shown
+        else None,
+        "categories": load_categories(session, election),
+        "ballots": ballots,
+        "eligible": eligible,
+        "percent": round(100 * ballots / eligible) if eligible else 0,
+        "vote_url": vote_url,
+        "vote_host": vote_url.split("://", 1)[-1].rstrip("/"),
+        "qr": qr_svg(vote_url) if election.state == "open" else None,
+        "fingerprint": checkpoint.fingerprint if checkpoint else None,
+        "opens_at": local_time(election, election.opens_at),
+        "version": _version(election, state),
+        "organiser": current_user.is_authenticated and current_user.role == "organiser",
+    }
+
+
+@bp.get("/<slug>")
+@public
+def show(slug: str):
+    return render_template("stage/stage.html", **_view(_election(slug)))
+
+
+@bp.get("/<slug>.json")
+@public
+def feed(slug: str):
+    """What the page polls: turnout always; of each award only what has been revealed."""
+    view = _view(_election(slug))
+    state: RevealState = view["state"]
+    return jsonify(
+        {
+            "election": slug,
+            "state": view["election"].state,
+            "version": view["version"],
+            "ballots": view["ballots"],
+            "eligible": view["eligible"],
+            "percent": view["percent"],
+            "turnout_text": _(
+                "%(ballots)s of %(eligible)s", ballots=view["ballots"], eligible=view["eligible"]
+            ),
+            "fingerprint": view["fingerprint"],
+            "step": state.step,
+            "screen": list(state.screen) if state.sealed_fingerprint else None,
+            "sealed_fingerprint": state.sealed_fingerprint,
+            "awards": [
+                {
+                    "slug": a.slug,
+                    "title": a.title,
+                    "finalists": a.finalists,
+                    "winners": a.winners,
+                    "decided_by_jury": a.decided_by_jury,
+                    "abstentions": a.abstentions,
+                }
+                for a in state.awards
+            ],
+        }
+    )
+
+
+@bp.get("/<slug>/remote")
+@roles_required("organiser")
+def remote(slug: str):
+    view = _view(_election(slug))
+    state: RevealState = view["state"]
+    waiting = state.award(state.waiting_for_jury) if state.waiting_for_jury else None
+    tied = [f for f in waiting.finalists if f["slug"] in state.tied] if waiting else []
+    return render_template("stage/remote.html", waiting=waiting, tied=tied, **view)
+
+
+@bp.post("/<slug>/next")
+@roles_required("organiser")
+def next_step(slug: str):
+    election = _election(slug)
+    session = get_session()
+    try:
+        state = advance(session, election, context.signer(), context.now())
+    except VotingError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        show, award = state.screen
+        activity.record(
+            session,
+            election,
+            actor(),
+            "reveal step",
+            context.now(),
+            detail=f"{state.step}: {show} {award or ''}",
+        )
+        session.commit()
+    return redirect(_back_to(slug), 303)
+
+
+@bp.post("/<slug>/tie")
+@roles_required("organiser")
+def record_tie(slug: str):
+    election = _election(slug)
+    session = get_session()
+    award, winner = request.form.get("award", ""), request.form.get("winner", "")
+    try:
+        decide_tie(session, election, award, winner)
+    except VotingError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        activity.record(
+            session,
+            election,
+            actor(),
+            "jury decision recorded",
+            context.now(),
+            detail=f"{award}: {winner}",
+        )
+        session.commit()
+        flash(_("The jury's decision is recorded."))
+    return redirect(url_for(".remote", slug=slug), 303)
+
+
+def _back_to(slug: str) -> str:
+    """Back to where the organiser pressed "next": the projector page or the remote."""
+    if request.form.get("from") == "stage":
+        return url_for(".show", slug=slug)
+    return url_for(".remote", slug=slug)
