@@ -53,3 +53,14 @@ def test_twenty_concurrent_casts_of_one_token_make_one_ballot(app, elections, se
     assert sorted(statuses) == [303] + [409] * 19, statuses
     report = board_of(elections, election.slug)
     assert report.ballots == 1
+
+
+def test_the_access_log_never_holds_a_token(app, elections, server):
+    election = elections.create(attendees=2)
+    HttpVoter(server.url).vote(election.tokens[0], CHOICES)
+    HttpVoter(server.url).get(f"/v/{election.tokens[1]}?utm=x")
+    log = server.log()
+    assert "/v/<hidden>" in log
+    for token in election.tokens:
+        assert token not in log
+        assert token.split(".")[1] not in log  # not even the serial part

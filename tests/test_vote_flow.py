@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -219,3 +220,46 @@ def test_every_page_has_security_headers(client, elections):
         assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def reach_cast_form(client, token: str) -> dict:
+    client.get(f"/v/{token}")
+    form = form_on(client.get("/ballot").get_data(as_text=True), "/ballot")
+    data = dict(
+        form["fields"],
+        **{"award-cluster-manager": "jane-doe", "award-strategic-partnership": "abstain"},
+    )
+    assert client.post("/ballot", data=data).status_code == 303
+    return form_on(client.get("/review").get_data(as_text=True), "/cast")["fields"]
+
+
+def receipt_shown(client) -> str:
+    page = client.get("/receipt").get_data(as_text=True)
+    return re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", page).group(0)
+
+
+def test_a_retried_cast_after_a_lost_answer_shows_the_same_receipt(app, elections):
+    """The cast went through but its answer was lost: the phone sends the same form again."""
+    election = elections.create()
+    phone = app.test_client()
+    fields = reach_cast_form(phone, election.tokens[0])
+    before = phone.get_cookie("session").value  # the cookie as it was when the answer got lost
+    assert phone.post("/cast", data=fields).status_code == 303
+    first = receipt_shown(phone)
+    retry = app.test_client()
+    retry.set_cookie("session", before)
+    response = retry.post("/cast", data=fields)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/receipt")
+    page = retry.get("/receipt").get_data(as_text=True)
+    assert first in page and "already been recorded" in page
+    assert ballots_in(app, election.slug) == 1
+
+
+def test_a_double_tap_never_shows_an_error(app, elections):
+    election = elections.create()
+    phone = app.test_client()
+    fields = reach_cast_form(phone, election.tokens[0])
+    assert phone.post("/cast", data=fields).status_code == 303
+    again = phone.post("/cast", data=fields)  # the cookie no longer holds the token
+    assert again.status_code == 303 and again.headers["Location"].endswith("/receipt")
+    assert ballots_in(app, election.slug) == 1

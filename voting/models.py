@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    JSON,
     ForeignKeyConstraint,
     Integer,
     LargeBinary,
@@ -49,6 +50,8 @@ class Election(Base):
     definition: Mapped[str] = mapped_column(Text)
     # Where the reveal on stage stands (0: the sealed result, before the first award).
     reveal_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Per-language texts, {"de": {"title": ...}}; the columns above hold the default language.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="election",
@@ -73,6 +76,7 @@ class Category(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(32), default="plurality")
     position: Mapped[int] = mapped_column(Integer)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
 
     election: Mapped[Election] = relationship(back_populates="categories")
     nominees: Mapped[list[Nominee]] = relationship(
@@ -96,6 +100,7 @@ class Nominee(Base):
     country: Mapped[str] = mapped_column(String(2), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
 
     category: Mapped[Category] = relationship(back_populates="nominees")
 
@@ -168,6 +173,11 @@ class SpentToken(Base):
         ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
     )
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    # The receipt its ballot got, and a hash of the cast form's one-time nonce: the same form
+    # sent again (a double tap, a retry after a lost answer) is shown the receipt again;
+    # anyone else holding the token is only told the ballot was cast.
+    receipt: Mapped[str | None] = mapped_column(String(19))
+    attempt: Mapped[str | None] = mapped_column(String(64))
 
 
 class Ballot(Base):

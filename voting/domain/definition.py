@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,11 @@ TIE_RULES = {
 }
 METHODS = ("plurality",)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+# Texts that may carry per-language variants, as title_de = "..." or a translations table.
+ELECTION_TEXTS = ("title",)
+CATEGORY_TEXTS = ("title", "description")
+NOMINEE_TEXTS = ("name", "organisation", "description")
 _MAX_TEXT = {"title": 200, "name": 200, "organisation": 200, "description": 2000}
 
 
@@ -38,6 +43,7 @@ class NomineeDefinition:
     organisation: str = ""
     country: str = ""
     description: str = ""
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class CategoryDefinition:
     method: str
     nominees: tuple[NomineeDefinition, ...]
     description: str = ""
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class ElectionDefinition:
     categories: tuple[CategoryDefinition, ...]
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -65,39 +73,51 @@ class ElectionDefinition:
         def when(moment: datetime | None) -> str | None:
             return moment.isoformat().replace("+00:00", "Z") if moment else None
 
-        return {
-            "slug": self.slug,
-            "title": self.title,
-            "timezone": self.timezone,
-            "tie_rule": self.tie_rule,
-            "opens_at": when(self.opens_at),
-            "closes_at": when(self.closes_at),
-            "categories": [
-                {
-                    "slug": c.slug,
-                    "title": c.title,
-                    "method": c.method,
-                    "description": c.description,
-                    "nominees": [
+        def with_translations(table: dict, translations: dict) -> dict:
+            return {**table, "translations": translations} if translations else table
+
+        return with_translations(
+            {
+                "slug": self.slug,
+                "title": self.title,
+                "timezone": self.timezone,
+                "tie_rule": self.tie_rule,
+                "opens_at": when(self.opens_at),
+                "closes_at": when(self.closes_at),
+                "categories": [
+                    with_translations(
                         {
-                            "slug": n.slug,
-                            "name": n.name,
-                            "organisation": n.organisation,
-                            "country": n.country,
-                            "description": n.description,
-                        }
-                        for n in c.nominees
-                    ],
-                }
-                for c in self.categories
-            ],
-        }
+                            "slug": c.slug,
+                            "title": c.title,
+                            "method": c.method,
+                            "description": c.description,
+                            "nominees": [
+                                with_translations(
+                                    {
+                                        "slug": n.slug,
+                                        "name": n.name,
+                                        "organisation": n.organisation,
+                                        "country": n.country,
+                                        "description": n.description,
+                                    },
+                                    n.translations,
+                                )
+                                for n in c.nominees
+                            ],
+                        },
+                        c.translations,
+                    )
+                    for c in self.categories
+                ],
+            },
+            self.translations,
+        )
 
 
 def from_board(board: dict) -> ElectionDefinition:
     """Read back a definition as the board (and the database) keeps it."""
     election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    for key in ("opens_at", "closes_at"):
+    for key in ("opens_at", "closes_at", "translations"):
         if board.get(key):
             election[key] = board[key]
     return read_definition({"election": election, "categories": board["categories"]})
@@ -116,6 +136,8 @@ def editable(definition: ElectionDefinition) -> dict:
 
     board = definition.to_board()
     election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
+    if board.get("translations"):
+        election["translations"] = board["translations"]
     for key in ("opens_at", "closes_at"):
         if getattr(definition, key):
             election[key] = local(getattr(definition, key))
@@ -140,9 +162,44 @@ class _Reader:
     def fail(self, key: str, reason: str) -> None:
         self.errors.append(f"{key}: {reason}")
 
-    def unknown_keys(self, table: dict, path: str, allowed: set[str]) -> None:
+    def unknown_keys(
+        self, table: dict, path: str, allowed: set[str], translatable: tuple[str, ...] = ()
+    ) -> None:
         for key in sorted(set(table) - allowed):
+            field, _, language = key.rpartition("_")
+            if key == "translations" and translatable:
+                continue
+            if field in translatable and _LANGUAGE.match(language):
+                continue
             self.fail(f"{path}.{key}" if path else key, "unknown key")
+
+    def translations(
+        self, table: dict, path: str, fields: tuple[str, ...]
+    ) -> dict[str, dict[str, str]]:
+        """Per-language texts: ``title_de = "..."`` keys, or a ``translations`` table."""
+        found: dict[str, dict[str, str]] = {}
+        nested = table.get("translations", {})
+        if not isinstance(nested, dict):
+            self.fail(f"{path}.translations", "must be a table of languages")
+            nested = {}
+        for language, texts in nested.items():
+            if not _LANGUAGE.match(language) or not isinstance(texts, dict):
+                self.fail(f"{path}.translations.{language}", "must be a two-letter language table")
+                continue
+            for key in texts:
+                if key not in fields:
+                    self.fail(f"{path}.translations.{language}.{key}", "unknown key")
+            for key in fields:
+                value = self.text(texts, f"{path}.translations.{language}", key, required=False)
+                if value:
+                    found.setdefault(language, {})[key] = value
+        for key in table:
+            name, _, language = key.rpartition("_")
+            if name in fields and _LANGUAGE.match(language):
+                value = self.text(table, path, key, required=False)
+                if value:
+                    found.setdefault(language, {})[name] = value
+        return found
 
     def text(self, table: dict, path: str, key: str, *, required: bool = True) -> str:
         where = f"{path}.{key}"
@@ -157,7 +214,7 @@ class _Reader:
         value = value.strip()
         if required and not value:
             self.fail(where, "must not be empty")
-        limit = _MAX_TEXT.get(key)
+        limit = _MAX_TEXT.get(key.rsplit("_", 1)[0] if key not in _MAX_TEXT else key)
         if limit and len(value) > limit:
             self.fail(where, f"is longer than {limit} characters")
         return value
@@ -226,6 +283,7 @@ def read_definition(document: dict) -> ElectionDefinition:
         election,
         "election",
         {"slug", "title", "timezone", "tie_rule", "opens_at", "closes_at"},
+        ELECTION_TEXTS,
     )
     slug = reader.slug(election, "election")
     title = reader.text(election, "election", "title")
@@ -254,6 +312,7 @@ def read_definition(document: dict) -> ElectionDefinition:
         categories=categories,
         opens_at=opens_at,
         closes_at=closes_at,
+        translations=reader.translations(election, "election", ELECTION_TEXTS),
     )
 
 
@@ -268,7 +327,9 @@ def _read_categories(reader: _Reader, raw: object) -> tuple[CategoryDefinition, 
         if not isinstance(table, dict):
             reader.fail(path, "must be a table")
             continue
-        reader.unknown_keys(table, path, {"slug", "title", "method", "description", "nominees"})
+        reader.unknown_keys(
+            table, path, {"slug", "title", "method", "description", "nominees"}, CATEGORY_TEXTS
+        )
         method = reader.text(table, path, "method", required=False) or "plurality"
         if method not in METHODS:
             reader.fail(f"{path}.method", f"must be one of {', '.join(METHODS)}")
@@ -279,6 +340,7 @@ def _read_categories(reader: _Reader, raw: object) -> tuple[CategoryDefinition, 
                 method=method,
                 description=reader.text(table, path, "description", required=False),
                 nominees=_read_nominees(reader, path, table.get("nominees")),
+                translations=reader.translations(table, path, CATEGORY_TEXTS),
             )
         )
     return tuple(categories)
@@ -299,7 +361,7 @@ def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefi
             reader.fail(where, "must be a table")
             continue
         reader.unknown_keys(
-            table, where, {"slug", "name", "organisation", "country", "description"}
+            table, where, {"slug", "name", "organisation", "country", "description"}, NOMINEE_TEXTS
         )
         slug = reader.slug(table, where, seen)
         if slug == "abstain":
@@ -314,6 +376,7 @@ def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefi
                 organisation=reader.text(table, where, "organisation", required=False),
                 country=country,
                 description=reader.text(table, where, "description", required=False),
+                translations=reader.translations(table, where, NOMINEE_TEXTS),
             )
         )
     return tuple(nominees)

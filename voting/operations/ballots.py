@@ -7,6 +7,8 @@ token's primary key makes a second cast of the same token fail even when both ra
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,6 +110,7 @@ def cast_ballot(
     token: str,
     submitted: dict[str, str],
     now: datetime,
+    attempt: str = "",
 ) -> str:
     """Spend the token, store the ballot and log it sealed; return the voter's receipt code.
 
@@ -118,7 +121,8 @@ def cast_ballot(
     election = ballot_pass.election
     categories = load_categories(session, election)
     choices = parse_choices(categories, submitted)
-    session.add(SpentToken(election_id=election.id, token_hash=ballot_pass.token_hash))
+    spent = SpentToken(election_id=election.id, token_hash=ballot_pass.token_hash)
+    session.add(spent)
     try:
         session.flush()
     except IntegrityError:
@@ -148,6 +152,31 @@ def cast_ballot(
             ],
         )
     )
+    spent.receipt = entry.receipt
+    spent.attempt = _attempt_hash(attempt) if attempt else None
     audit.checkpoint_if_due(session, election, signer, now)
     assert entry.receipt is not None
     return entry.receipt
+
+
+def _attempt_hash(attempt: str) -> str:
+    return hashlib.sha256(attempt.encode("utf-8")).hexdigest()
+
+
+def receipt_for_repeat(
+    session: Session, codec: BallotTokenCodec, token: str, attempt: str
+) -> str | None:
+    """The receipt again, if this is the very cast form that already went through."""
+    if not attempt:
+        return None
+    try:
+        slug, serial = codec.read(token)
+    except BadToken:
+        return None
+    election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+    if election is None:
+        return None
+    spent = session.get(SpentToken, (election.id, token_hash(serial)))
+    if spent is None or spent.attempt is None:
+        return None
+    return spent.receipt if hmac.compare_digest(spent.attempt, _attempt_hash(attempt)) else None

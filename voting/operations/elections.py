@@ -90,6 +90,7 @@ def load_election(
 
 def _apply_definition(election: Election, definition: ElectionDefinition, canonical: str) -> None:
     election.title = definition.title
+    election.translations = definition.translations
     election.timezone = definition.timezone
     election.tie_rule = definition.tie_rule
     election.opens_at = definition.opens_at
@@ -103,6 +104,7 @@ def _apply_definition(election: Election, definition: ElectionDefinition, canoni
             description=category.description,
             method=category.method,
             position=position,
+            translations=category.translations,
             nominees=[
                 Nominee(
                     slug=nominee.slug,
@@ -111,6 +113,7 @@ def _apply_definition(election: Election, definition: ElectionDefinition, canoni
                     country=nominee.country,
                     description=nominee.description,
                     position=number,
+                    translations=nominee.translations,
                 )
                 for number, nominee in enumerate(category.nominees)
             ],

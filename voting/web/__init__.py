@@ -23,13 +23,26 @@ def select_locale() -> str | None:
 
 
 def register(app: Flask) -> None:
-    from voting.web import admin, auth, board, desk, errors, jury, results, security, stage, voter
+    from voting.web import (
+        admin,
+        assets,
+        auth,
+        board,
+        desk,
+        errors,
+        jury,
+        results,
+        security,
+        stage,
+        voter,
+    )
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(lambda: {"page_language": str(get_locale() or "en")})
     app.jinja_env.filters["format_moment"] = format_moment
+    assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(voter.bp)

@@ -7,8 +7,9 @@ address bar at once and never reaches history or a Referer header.
 from __future__ import annotations
 
 import contextlib
+import secrets
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as browser
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -35,6 +36,7 @@ from voting.operations.ballots import (
     admit,
     cast_ballot,
     parse_choices,
+    receipt_for_repeat,
 )
 from voting.operations.elections import load_categories
 from voting.operations.tokens import token_for_code
@@ -190,6 +192,7 @@ def review():
     form = ballot_form(categories, chosen)
     return render_template(
         "review.html",
+        attempt=secrets.token_urlsafe(16),
         election=ballot_pass.election,
         form=form,
         groups=award_groups(form, categories),
@@ -208,12 +211,23 @@ def cast():
         for name, value in request.form.items()
         if name.startswith(FIELD_PREFIX)
     }
+    attempt = request.form.get("attempt", "")[:64]
     db = get_session()
     try:
         receipt = cast_ballot(
-            db, context.codec(), context.signer(), token, submitted, context.now()
+            db, context.codec(), context.signer(), token, submitted, context.now(), attempt
         )
         db.commit()
+    except TokenSpent:
+        # A double tap, or a retry after a lost response: the ballot is in; show its receipt.
+        db.rollback()
+        receipt = receipt_for_repeat(db, context.codec(), token, attempt)
+        if receipt is None:
+            raise
+        browser.pop(TOKEN, None)
+        browser[RECEIPT] = receipt
+        flash(_("Your ballot had already been recorded. Here is its receipt."))
+        return redirect(url_for(".receipt"), 303)
     except InvalidChoice:
         db.rollback()
         return message_page(
