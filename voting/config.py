@@ -28,7 +28,7 @@ DEFAULTS: dict[str, object] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # staff sign-ins; voters' sessions end with the browser
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "en",
-    "LANGUAGES": ["en"],
+    "LANGUAGES": ["en", "de", "fr"],
 }
 
 

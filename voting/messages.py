@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from voting.cards import Card
 from voting.models import Election
 from voting.operations.elections import local_time
+from voting.web import translated
 
 
 def ballot_link_message(
@@ -26,7 +27,7 @@ def ballot_link_message(
             "opens_at": local_time(election, election.opens_at),
             "closes_at": local_time(election, election.closes_at),
         }
-        subject = _("Your ballot: %(title)s", title=election.title)
+        subject = _("Your ballot: %(title)s", title=translated(election, "title"))
         text = render_template("mail/ballot_link.txt", **context)
         html = render_template("mail/ballot_link.html", **context)
     message = EmailMessage()

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
-    JSON,
     ForeignKeyConstraint,
     Integer,
     LargeBinary,

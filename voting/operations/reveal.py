@@ -30,6 +30,7 @@ class AwardResult:
 
     slug: str
     title: str
+    translations: dict
     finalists: list[dict]  # slug, name, organisation; plus votes once the counts are out
     winners: list[str] | None  # None until the winner is announced
     decided_by_jury: bool
@@ -99,11 +100,15 @@ def reveal_state(session: Session, election: Election) -> RevealState:
         slug = result["slug"]
         winner_out = step >= shown[("winner", slug)]
         counts_out = step >= shown[("bars", slug)]
+        category = next(c for c in categories if c.slug == slug)
         finalists = [
-            {"slug": n.slug, "name": n.name, "organisation": n.organisation}
-            for c in categories
-            if c.slug == slug
-            for n in c.nominees
+            {
+                "slug": n.slug,
+                "name": n.name,
+                "organisation": n.organisation,
+                "translations": n.translations,
+            }
+            for n in category.nominees
         ]
         if counts_out:
             votes = {r["nominee"]: r["votes"] for r in result["results"]}
@@ -113,6 +118,7 @@ def reveal_state(session: Session, election: Election) -> RevealState:
             AwardResult(
                 slug=slug,
                 title=result["title"],
+                translations=category.translations,
                 finalists=finalists,
                 winners=([decided] if decided else result["winners"]) if winner_out else None,
                 decided_by_jury=bool(decided),

@@ -110,6 +110,7 @@ def feed(slug: str):
                 {
                     "slug": a.slug,
                     "title": a.title,
+                    "translations": a.translations,
                     "finalists": a.finalists,
                     "winners": a.winners,
                     "decided_by_jury": a.decided_by_jury,
