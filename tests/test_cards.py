@@ -69,7 +69,7 @@ def test_cards_are_refused_without_a_count_or_after_close(runner, elections, tmp
     assert runner.invoke(args=["tokens", "cards", "--out", out]).exit_code != 0
     elections.close("ecc2016")
     result = runner.invoke(args=["tokens", "cards", "--count", "3", "--out", out])
-    assert result.exit_code == 1 and "closed" in result.output
+    assert result.exit_code == 1 and "voting is over" in result.output
     assert not Path(out).exists()
 
 

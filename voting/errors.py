@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 
+def N_(message: str) -> str:
+    """Mark a message for translation where it is shown (operations know no language)."""
+    return message
+
+
 class VotingError(Exception):
-    """An operation was refused; str(error) says why in one line."""
+    """An operation was refused; str(error) says why in one line, in English.
+
+    ``template`` and ``params`` let a page show the same sentence in the reader's language.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.template = message
+        self.params = params
 
 
 class NotFound(VotingError):

@@ -22,7 +22,7 @@ from voting.domain.tokens import (
     serial_code,
     token_hash,
 )
-from voting.errors import InvalidToken, StateError, VotingError
+from voting.errors import N_, InvalidToken, StateError, VotingError
 from voting.models import Attendee, Election, EligibleToken, SpentToken
 from voting.operations import audit
 
@@ -129,9 +129,9 @@ def anonymous_cards(
     added to the log in one entry, sorted, so the board cannot tell one card from another.
     """
     if election.state not in ("draft", "open"):
-        raise StateError(f"election {election.slug} is {election.state}: no more ballots")
+        raise StateError(N_("voting is over: no more ballots can be added"))
     if not 1 <= count <= MAX_CARDS:
-        raise VotingError(f"make between 1 and {MAX_CARDS} cards at a time")
+        raise VotingError(N_("make between 1 and %(most)d cards at a time"), most=MAX_CARDS)
     serials = [random_serial() for _ in range(count)]
     hashes = sorted(token_hash(serial) for serial in serials)
     session.add_all(EligibleToken(election_id=election.id, token_hash=h) for h in hashes)
@@ -183,7 +183,7 @@ def reissue(session: Session, election: Election, attendee: Attendee, delivery_k
     names the attendee; only the private activity log says whose ballot it was.
     """
     if election.state not in ("draft", "open"):
-        raise StateError(f"election {election.slug} is {election.state}: ballots are final")
+        raise StateError(N_("voting is over: ballots can no longer be replaced"))
     old = token_hash(_serial_of(delivery_key, election, attendee))
     if election.state == "draft":
         attendee.reissue += 1  # nothing is committed yet: the new token simply replaces it
@@ -196,9 +196,9 @@ def reissue(session: Session, election: Election, attendee: Attendee, delivery_k
         .with_for_update()
     ).scalar()
     if session.get(SpentToken, (election.id, old)) is not None:
-        raise StateError("this ballot has already been cast; it cannot be replaced")
+        raise StateError(N_("this ballot has already been cast; it cannot be replaced"))
     if row is None:
-        raise StateError("this attendee's ballot is not in the eligible set")
+        raise StateError(N_("this attendee's ballot is not in the eligible set"))
     revoked = [] if row.revoked else [old.hex()]  # already revoked for an anonymous card
     row.revoked = True
     attendee.reissue += 1
@@ -219,7 +219,7 @@ def revoke_personal(
     cards were printed, so nothing links the attendee to the card.
     """
     if election.state != "open":
-        raise StateError("anonymous cards are handed out while voting is open")
+        raise StateError(N_("anonymous cards are handed out while voting is open"))
     digest = token_hash(_serial_of(delivery_key, election, attendee))
     row = session.execute(
         select(EligibleToken)
@@ -227,7 +227,7 @@ def revoke_personal(
         .with_for_update()
     ).scalar()
     if session.get(SpentToken, (election.id, digest)) is not None:
-        raise StateError("this attendee has already voted")
+        raise StateError(N_("this attendee has already voted"))
     if row is None or row.revoked:
         return  # no personal ballot to stop
     row.revoked = True

@@ -6,7 +6,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from voting.web.texts import format_moment
+from voting.web.texts import delivery_label, format_moment
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -57,6 +57,7 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters["format_moment"] = format_moment
     app.jinja_env.filters["tr"] = translated
+    app.jinja_env.filters["delivery"] = delivery_label
     assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)

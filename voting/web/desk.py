@@ -28,7 +28,7 @@ from voting.operations.tokens import ballot_status, personal_cards, reissue, rev
 from voting.sending import entry_address, send_link_now
 from voting.web.auth import roles_required
 from voting.web.common import actor, election_from_request
-from voting.web.texts import card_howto
+from voting.web.texts import card_howto, error_text
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 STAFF = ("desk", "organiser")
@@ -160,7 +160,7 @@ def replace(attendee_id: int):
         reissue(session, election, person, key)
     except VotingError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for(".attendee", attendee_id=person.id), 303)
     activity.record(session, election, actor(), "ballot replaced", context.now(), attendee=person)
     session.commit()
@@ -189,7 +189,7 @@ def handed_card(attendee_id: int):
         revoke_personal(session, election, person, key)
     except VotingError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for(".attendee", attendee_id=person.id), 303)
     activity.record(
         session, election, actor(), "anonymous card handed over", context.now(), attendee=person

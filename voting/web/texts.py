@@ -7,6 +7,25 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from voting.errors import VotingError
+
+DELIVERY_LABELS = {
+    "pending": _l("not sent yet"),
+    "sending": _l("being sent"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}
+
+
+def error_text(error: VotingError) -> str:
+    """A refusal in the reader's language (the operation's English if it has no translation)."""
+    return _(error.template, **error.params) if error.params else _(error.template)
+
+
+def delivery_label(status: str) -> str:
+    return str(DELIVERY_LABELS.get(status, status))
 
 
 def card_howto(language: str) -> str:
