@@ -263,3 +263,18 @@ def test_a_double_tap_never_shows_an_error(app, elections):
     again = phone.post("/cast", data=fields)  # the cookie no longer holds the token
     assert again.status_code == 303 and again.headers["Location"].endswith("/receipt")
     assert ballots_in(app, election.slug) == 1
+
+
+def test_the_ballot_speaks_the_browsers_language(client, elections):
+    election = elections.create()
+    client.get(f"/v/{election.tokens[0]}", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    page = client.get("/ballot", headers=german).get_data(as_text=True)
+    assert '<html lang="de">' in page
+    assert "Europäisches Clustermanagement des Jahres 2016" in page
+    assert "Preise der Europäischen Clusterkonferenz 2016" in page
+    french = client.get("/ballot", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Partenariat stratégique européen de clusters" in french
+    dutch = {"Accept-Language": "nl, en;q=0.1"}
+    english = client.get("/ballot", headers=dutch).get_data(as_text=True)
+    assert "European Cluster Manager of the Year 2016" in english
