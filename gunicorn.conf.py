@@ -4,8 +4,22 @@ Workers and bind address are best given on the command line or in the environmen
 (GUNICORN_CMD_ARGS); what is here keeps voters' tokens out of the access log.
 """
 
+import sys
+
 from voting.access_log import TokenHidingLogger
 
 logger_class = TokenHidingLogger
 # Behind a reverse proxy the client's address comes from X-Forwarded-For (see the README).
 forwarded_allow_ips = "127.0.0.1"
+
+
+def on_starting(server):  # noqa: ARG001 (gunicorn's hook signature)
+    """Refuse to serve an unsafe instance with one line, before any worker starts."""
+    from voting import create_app
+    from voting.safety import UnsafeConfiguration, refuse_unsafe
+
+    try:
+        refuse_unsafe(create_app())
+    except UnsafeConfiguration as exc:
+        print(f"voting: {exc}", file=sys.stderr)
+        sys.exit(1)

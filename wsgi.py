@@ -1,5 +1,15 @@
-"""The app for a WSGI server: `gunicorn wsgi:app` (instance folder from $VOTING_INSTANCE)."""
+"""The app for a WSGI server: `gunicorn wsgi:app` (instance folder from $VOTING_INSTANCE).
+
+It refuses to start, with a one-line reason, when the instance is not safe to serve.
+"""
+
+import sys
 
 from voting import create_app
+from voting.safety import UnsafeConfiguration, refuse_unsafe
 
 app = create_app()
+try:
+    refuse_unsafe(app)
+except UnsafeConfiguration as exc:
+    sys.exit(f"voting: {exc}")

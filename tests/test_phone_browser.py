@@ -76,6 +76,8 @@ def test_a_full_vote_in_each_language_on_small_phones(app, elections, server, ch
             assert page.url == f"{base}/ballot" and token not in page.url
             assert page.get_attribute("html", "lang") == language
             assert page.inner_text("h1") == say(app, language, "Your ballot")
+            if language != "en":  # really translated, not the English fallback
+                assert say(app, language, "Your ballot") != say(app, "en", "Your ballot")
             assert_fits(page)
             page.screenshot(path=str(folder / f"{name}-1-ballot.png"), full_page=True)
             for award, pick in PICKS.items():

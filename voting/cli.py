@@ -587,6 +587,7 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
+    # Commands skip the production safety checks: `voting init` is how they get fixed.
     from voting import create_app
 
     return create_app()

@@ -29,6 +29,12 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "en",
     "LANGUAGES": ["en", "de", "fr"],
+    # Rate limits count failures only (see voting/web/limits.py). Memory storage is per
+    # process; with several gunicorn workers set RATELIMIT_STORAGE_URI = "redis://...".
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LIMIT_INVALID_TOKENS": "30 per 10 minutes",
+    "LIMIT_LOGIN_FAILURES": "10 per 15 minutes",
 }
 
 

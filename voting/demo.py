@@ -17,6 +17,7 @@ from voting.domain.roster import parse_roster
 from voting.operations.attendees import import_roster
 from voting.operations.elections import load_election, open_election
 from voting.operations.tokens import personal_links
+from voting.safety import UnsafeConfiguration, refuse_unsafe
 
 EXAMPLES = resources.files("voting") / "examples"
 
@@ -93,6 +94,10 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
             click.echo(f"  {url}")
     click.echo(f"\nThe app: {base}/   (export the board with `voting board export board.jsonl`)")
     if not no_serve:
+        try:
+            refuse_unsafe(app)
+        except UnsafeConfiguration as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo("Stop the server with Ctrl+C.\n")
         # Werkzeug's threaded server: enough for a first look (deployments use gunicorn).
         run_simple(host, port, app, threaded=True)

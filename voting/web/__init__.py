@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
         errors,
         jury,
         language,
+        limits,
         results,
         security,
         stage,
@@ -59,6 +60,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["tr"] = translated
     app.jinja_env.filters["delivery"] = delivery_label
     assets.init_app(app)
+    limits.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(voter.bp)

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length
 from voting.db import get_session
 from voting.models import User
 from voting.operations.users import authenticate
+from voting.web.limits import limit_logins
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -88,6 +89,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limit_logins
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

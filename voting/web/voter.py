@@ -43,6 +43,7 @@ from voting.operations.tokens import token_for_code
 from voting.web.auth import public
 from voting.web.errors import message_page
 from voting.web.forms import FIELD_PREFIX, BallotForm, award_groups, ballot_form
+from voting.web.limits import limit_codes, limit_links
 from voting.web.texts import format_moment
 
 bp = Blueprint("voter", __name__)
@@ -114,6 +115,7 @@ def index() -> str:
 
 @bp.get("/v/<path:token>")
 @public
+@limit_links
 def enter(token: str) -> Response:
     """The link on the badge or in the email: check it, keep it, move to a clean URL."""
     # Before opening the token is kept too: /ballot says when voting opens, then shows it.
@@ -132,6 +134,7 @@ class CodeForm(FlaskForm):
 @bp.route("/code", methods=["GET", "POST"])
 @public
 @reads_only
+@limit_codes
 def enter_code():
     """For a phone that cannot scan: type the code printed under the QR code."""
     form = CodeForm()

@@ -1,0 +1,90 @@
+"""The message catalogues: complete in German and French, compiled, and in step with the code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.server import ROOT
+
+TRANSLATIONS = ROOT / "voting" / "translations"
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
+
+
+def catalogue(language: str):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle)
+
+
+def test_the_template_lists_every_message_in_the_code(tmp_path):
+    fresh = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "N_",
+            "--no-location",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with open(fresh, "rb") as handle:
+        wanted = {m.id for m in read_po(handle) if m.id}
+    with open(TRANSLATIONS / "messages.pot", "rb") as handle:
+        listed = {m.id for m in read_po(handle) if m.id}
+    assert wanted == listed, "run the pybabel extract/update commands in the README"
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_every_message_is_translated_with_its_placeholders(language):
+    with open(TRANSLATIONS / "messages.pot", "rb") as handle:
+        wanted = {m.id for m in read_po(handle) if m.id}
+    translated = catalogue(language)
+    missing, broken = [], []
+    for message in translated:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(texts):
+            missing.append(ids[0])
+            continue
+        allowed = set(PLACEHOLDER.findall(" ".join(ids)))
+        for text in texts:
+            if set(PLACEHOLDER.findall(text)) - allowed:
+                broken.append((ids[0], text))
+    assert wanted <= {m.id for m in translated if m.id}
+    assert missing == [] and broken == []
+
+
+def _pairs(messages) -> dict:
+    """id -> text, with plural ids and texts as tuples whatever the reader returns."""
+
+    def flat(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {flat(m.id): flat(m.string) for m in messages if m.id}
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_compiled_catalogue_matches_its_source(language):
+    source = _pairs(catalogue(language))
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo", "rb") as handle:
+        compiled = _pairs(read_mo(handle))
+    assert compiled == source, "run pybabel compile -d voting/translations"
