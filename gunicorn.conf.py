@@ -13,7 +13,7 @@ logger_class = TokenHidingLogger
 forwarded_allow_ips = "127.0.0.1"
 
 
-def on_starting(server):  # noqa: ARG001 (gunicorn's hook signature)
+def on_starting(server):
     """Refuse to serve an unsafe instance with one line, before any worker starts."""
     from voting import create_app
     from voting.safety import UnsafeConfiguration, refuse_unsafe

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from voting import context, verify
+from voting.backup import BackupError, backup_database
 from voting.cards import LAYOUTS, render_cards
 from voting.certificate import make_certificate
 from voting.db import current_revision, database, get_session, migrate
@@ -495,6 +496,22 @@ def board_verify(file: str, key: str | None, checkpoint: str | None, partial: bo
     sys.exit(verify.main(argv))
 
 
+# --- backup --------------------------------------------------------------------------------
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Copy the database consistently while the app serves (SQLite backup API, or pg_dump)."""
+    engine = database().engine
+    try:
+        made = backup_database(engine.url, file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {made} to {file}; keep it with a copy of the instance folder's keys")
+
+
 # --- results -------------------------------------------------------------------------------
 
 
@@ -579,6 +596,7 @@ def register_commands(app: Flask) -> None:
         close_command,
         tally_command,
         board_group,
+        backup_command,
         results_group,
         users_group,
         demo_command,

@@ -82,7 +82,9 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     for line in initialise_instance(current_app):
         click.echo(line)
     app = create_app()  # again, now that the instance has its secrets
-    shown_host = _address_for_phones() if host in ("0.0.0.0", "::") else host  # noqa: S104
+    # Comparing, not binding: when asked to listen everywhere, links use the LAN address.
+    everywhere = ("0.0.0.0", "::")  # noqa: S104  # nosec B104
+    shown_host = _address_for_phones() if host in everywhere else host
     app.config["SERVER_URL"] = f"http://{shown_host}:{port}"
     with app.app_context():
         status, links = prepare_demo(link_count)

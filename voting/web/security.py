@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -33,3 +34,10 @@ def add_security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
+    if proxies:
+        # Behind nginx (or another reverse proxy): trust its X-Forwarded-* headers, so the
+        # scheme (HTTPS: secure cookies, HSTS) and the client address (rate limits) are right.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
