@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +53,7 @@ class Gunicorn:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() takes the workers too
         )
         try:
             self._wait_until_ready()
@@ -73,6 +75,12 @@ class Gunicorn:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once: a crash, not a shutdown."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self._log.close()
 
     def stop(self) -> None:
         self.process.terminate()
