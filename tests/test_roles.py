@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers import vote_with_client
@@ -51,11 +53,8 @@ def world(app, runner, elections):
 
 
 def path_of(rule, values: dict[str, str]) -> str:
-    path = rule.rule
-    for argument in rule.arguments:
-        for pattern in (f"<int:{argument}>", f"<path:{argument}>", f"<{argument}>"):
-            path = path.replace(pattern, values[argument])
-    return path
+    """The rule with each <converter:argument> filled in from *values*."""
+    return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda match: values[match.group(1)], rule.rule)
 
 
 def outcome(response) -> str:

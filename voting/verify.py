@@ -896,6 +896,7 @@ def verify_board(
         raise BoardError("line 1", "not a board file (no board header)")
     header = header_line.value
     assert isinstance(header, dict)
+    _require_canonical(header_line, "header")
     if header.get("format") != FORMAT:
         raise BoardError("line 1", f"unsupported board format {header.get('format')!r}")
     origin = header.get("origin")
@@ -1010,10 +1011,17 @@ def verify_board(
     )
 
 
+def _require_canonical(line: _Line, what: str) -> None:
+    """Every line is written canonically; another spelling of it means it was edited."""
+    if canonical_json(line.value) != line.raw:
+        raise BoardError(f"{what} (line {line.number})", "not in canonical JSON form (altered?)")
+
+
 def _read_key_line(line: _Line | None, origin: str) -> VerifierKey:
     if line is None or _line_type(line) != "key":
         raise BoardError("line 2", "the board does not carry its public key")
     assert isinstance(line.value, dict)
+    _require_canonical(line, "key")
     try:
         board_key = VerifierKey.parse(str(line.value.get("vkey", "")))
     except ValueError as exc:
@@ -1027,6 +1035,7 @@ def _check_checkpoint(
     line: _Line, board_key: VerifierKey, origin: str, entries: list[_Line], peaks: list[bytes]
 ) -> Checkpoint:
     assert isinstance(line.value, dict)
+    _require_canonical(line, "checkpoint")
     try:
         checkpoint = open_checkpoint(str(line.value.get("note", "")), board_key)
     except ValueError as exc:

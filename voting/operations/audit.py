@@ -330,6 +330,7 @@ def find_entries(
         query = query.where(AuditEntry.receipt == (verify.normalize_receipt(receipt) or "-"))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
     entries = session.execute(
         query.order_by(AuditEntry.seq.desc()).offset((page - 1) * per_page).limit(per_page)
     ).scalars()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from voting import verify
 from voting.domain.definition import ElectionDefinition
+from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import NotFound, StateError
 from voting.models import Attendee, Ballot, Category, Election, EligibleToken, Nominee
 from voting.operations import audit
@@ -32,6 +33,8 @@ class LoadResult:
 def find_election(session: Session, slug: str | None = None) -> Election:
     """The election named *slug*, or the only one when no slug is given."""
     if slug:
+        if not SLUG_PATTERN.match(slug):
+            raise NotFound(f"no election {slug[:64]!r}")
         election = session.execute(select(Election).where(Election.slug == slug)).scalar()
         if election is None:
             raise NotFound(f"no election {slug!r}")

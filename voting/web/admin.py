@@ -52,7 +52,7 @@ from voting.operations.tokens import MAX_CARDS, anonymous_cards, personal_cards
 from voting.sending import entry_address, is_sending, start_in_background
 from voting.web.auth import roles_required
 from voting.web.charts import turnout_chart
-from voting.web.common import actor, election_from_request
+from voting.web.common import actor, election_from_request, page_number
 from voting.web.texts import card_howto
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -307,8 +307,7 @@ def change_finalist(slug: str, nominee: str):
 def _attendee_page(election: Election) -> dict:
     session = get_session()
     query_text = request.args.get("q", "").strip()[:100]
-    page_text = request.args.get("page", "1")
-    page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
+    page = page_number()
     query = select(Attendee).where(Attendee.election_id == election.id)
     if query_text:
         pattern = f"%{query_text.lower()}%"

@@ -17,7 +17,7 @@ from voting.models import Election
 from voting.operations import audit
 from voting.web.auth import public
 from voting.web.board_entries import ENTRY_KINDS, describe
-from voting.web.common import election_from_request
+from voting.web.common import election_from_request, page_number
 from voting.web.errors import message_page
 
 bp = Blueprint("board", __name__)
@@ -26,11 +26,6 @@ PER_PAGE = 50
 
 def _election() -> Election:
     return election_from_request()
-
-
-def _page() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
 
 
 def board_page(election: Election, *, kind: str | None, receipt: str | None, page: int) -> dict:
@@ -69,7 +64,7 @@ def index():
     election = _election()
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
     return render_template(
-        "board.html", **board_page(election, kind=kind, receipt=None, page=_page())
+        "board.html", **board_page(election, kind=kind, receipt=None, page=page_number())
     )
 
 
@@ -78,7 +73,7 @@ def index():
 def index_json():
     election = _election()
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
-    view = board_page(election, kind=kind, receipt=None, page=_page())
+    view = board_page(election, kind=kind, receipt=None, page=page_number())
     return jsonify(
         {
             "election": election.slug,

@@ -23,3 +23,12 @@ def election_from_request() -> Election:
 def actor() -> str:
     """Who is acting, for the activity log: the signed-in staff member."""
     return current_user.name if current_user.is_authenticated else "anonymous"
+
+
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """?page= as a sane page number (1 when missing, garbled or absurd)."""
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and 0 < int(text) < MAX_PAGE else 1

@@ -89,7 +89,7 @@ def search():
     )
 
 
-@bp.get("/attendees/<int:attendee_id>")
+@bp.get("/attendees/<int(max=2147483647):attendee_id>")
 @roles_required(*STAFF)
 def attendee(attendee_id: int):
     election, person = _attendee(attendee_id)
@@ -105,7 +105,7 @@ def attendee(attendee_id: int):
     )
 
 
-@bp.post("/attendees/<int:attendee_id>/card")
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/card")
 @roles_required(*STAFF)
 def card(attendee_id: int):
     election, person = _attendee(attendee_id)
@@ -131,7 +131,7 @@ def card(attendee_id: int):
     )
 
 
-@bp.post("/attendees/<int:attendee_id>/send")
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/send")
 @roles_required(*STAFF)
 def send(attendee_id: int):
     election, person = _attendee(attendee_id)
@@ -147,7 +147,7 @@ def send(attendee_id: int):
     return redirect(url_for(".attendee", attendee_id=person.id), 303)
 
 
-@bp.post("/attendees/<int:attendee_id>/reissue")
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/reissue")
 @roles_required(*STAFF)
 def replace(attendee_id: int):
     election, person = _attendee(attendee_id)
@@ -173,7 +173,7 @@ def replace(attendee_id: int):
     return redirect(url_for(".attendee", attendee_id=person.id), 303)
 
 
-@bp.post("/attendees/<int:attendee_id>/anonymous-card")
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/anonymous-card")
 @roles_required(*STAFF)
 def handed_card(attendee_id: int):
     """An anonymous card was handed over: stop the personal ballot, record who got a card.

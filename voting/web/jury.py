@@ -12,7 +12,7 @@ from voting.operations.results import ballot_count, eligible_count
 from voting.web.auth import roles_required
 from voting.web.board import board_page
 from voting.web.board_entries import ENTRY_KINDS
-from voting.web.common import election_from_request
+from voting.web.common import election_from_request, page_number
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
 
@@ -44,6 +44,5 @@ def log():
     election = _election()
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
     receipt = request.args.get("receipt", "").strip() or None
-    page = request.args.get("page", "1")
-    view = board_page(election, kind=kind, receipt=receipt, page=int(page) if page.isdigit() else 1)
+    view = board_page(election, kind=kind, receipt=receipt, page=page_number())
     return render_template("jury/log.html", receipt=receipt or "", **view)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -32,7 +32,16 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """No text we store or look up may hold NUL (PostgreSQL refuses it): stop it at the door."""
+    # Paths are checked by their own routes (a garbled ballot link is a 404, as promised).
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400, description="The request holds characters that are not allowed.")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
     if proxies:
