@@ -7,6 +7,7 @@ VOTING_CRASH_ROUNDS sets the number of kills (20 by default; more for a longer r
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -76,9 +77,15 @@ def check_after_restart(app, database_url: str, shown: list[str]) -> int:
         )
         missing = [receipt for receipt in shown if receipt not in on_board]
         assert missing == [], f"receipts shown but not on the board: {missing}"
-        spent = session.scalar(select(func.count()).select_from(SpentToken))
+        spent = {h.hex() for h in session.execute(select(SpentToken.token_hash)).scalars()}
+        cast_on_board = {
+            json.loads(body)["data"]["token"]
+            for body in session.execute(
+                select(AuditEntry.body).where(AuditEntry.kind == "ballot.cast")
+            ).scalars()
+        }
         ballots = session.scalar(select(func.count()).select_from(Ballot))
-        assert spent == ballots == len(on_board)
+        assert spent == cast_on_board and ballots == len(spent) == len(on_board)
         session.rollback()
     if database_url.startswith("sqlite"):
         with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:

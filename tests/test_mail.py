@@ -88,3 +88,24 @@ def test_a_refused_recipient_is_failed_with_the_server_reason(
     assert len(smtp.inbox.messages) == 2
     retry = runner.invoke(args=["tokens", "send", "--failed-only"])
     assert "0 sent, 1 failed" in retry.output
+
+
+def test_the_email_speaks_the_attendees_language(app, runner, elections, smtp, tmp_path):
+    elections.create(attendees=1)
+    path = tmp_path / "german.csv"
+    path.write_text("name,email,language\nGerda Beispiel,gerda@example.org,de\n")
+    assert runner.invoke(args=["attendees", "import", str(path)]).exit_code == 0
+    assert runner.invoke(args=["tokens", "send"]).exit_code == 0
+    (message,) = smtp.inbox.to("gerda@example.org")
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        from flask_babel import gettext
+
+        expected = gettext(
+            "Your ballot: %(title)s", title="Preise der Europäischen Clusterkonferenz 2016"
+        )
+    assert (
+        message["Subject"]
+        == expected
+        != "Your ballot: Preise der Europäischen Clusterkonferenz 2016"
+    )
+    assert "Gerda Beispiel" in message.get_body(("plain",)).get_content()
