@@ -54,9 +54,11 @@ def _missing_delivery_keys(app: Flask, keys: KeyStore) -> list[str]:
 
     try:
         with app.extensions["voting.db"].reader() as session:
-            slugs = session.execute(
-                select(Election.slug).where(Election.state.in_(("draft", "open")))
-            ).scalars().all()
+            slugs = (
+                session.execute(select(Election.slug).where(Election.state.in_(("draft", "open"))))
+                .scalars()
+                .all()
+            )
     except SQLAlchemyError:
         return ["the database is not set up or not reachable; run `voting init`"]
     return [

@@ -139,9 +139,10 @@ def checkpoint_if_due(
 ) -> verify.Checkpoint | None:
     """Sign a checkpoint when 50 entries or 30 seconds have passed since the last one.
 
-    Called by the cast path after its append, so the ballot just cast is covered.
+    Called by the cast path after its append, so the ballot just cast is covered; the head
+    row is already locked and loaded by that append.
     """
-    head = _locked_head(session, election)
+    head = session.get(AuditHead, election.id) or _locked_head(session, election)
     last_at = _as_utc(head.checkpoint_at)
     due = head.size - head.checkpoint_size >= CHECKPOINT_EVERY_ENTRIES or (
         head.size > head.checkpoint_size and (last_at is None or now - last_at >= CHECKPOINT_EVERY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,10 +28,11 @@ from voting.errors import (
     VotingClosed,
     VotingError,
 )
-from voting.models import Ballot, BallotChoice, Category, Election, EligibleToken, SpentToken
+from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
 from voting.operations import audit
 from voting.operations.audit import LogSigner
-from voting.operations.elections import as_utc, load_categories, local_time
+from voting.operations.elections import as_utc, local_time
+from voting.operations.layout import AwardView, ballot_layout
 
 
 class InvalidChoice(VotingError):
@@ -57,21 +59,45 @@ def admit(
         slug, serial = codec.read(token)
     except BadToken:
         raise InvalidToken("this link is not valid") from None
-    election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+    digest = token_hash(serial)
+    if lock:
+        # The cast path: lock the token's row, then look for a spent twin (a concurrent cast
+        # of the same token either waits here or has committed by now).
+        election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+        row = None
+        if election is not None and election.state != "draft":
+            row = session.execute(
+                select(EligibleToken.revoked)
+                .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
+                .with_for_update()
+            ).first()
+        spent = row is not None and session.get(SpentToken, (election.id, digest)) is not None
+    else:
+        # Every page of the way: the election and both questions in one round trip.
+        found = session.execute(
+            select(Election, EligibleToken.revoked, SpentToken.token_hash)
+            .outerjoin(
+                EligibleToken,
+                (EligibleToken.election_id == Election.id) & (EligibleToken.token_hash == digest),
+            )
+            .outerjoin(
+                SpentToken,
+                (SpentToken.election_id == Election.id) & (SpentToken.token_hash == digest),
+            )
+            .where(Election.slug == slug)
+        ).first()
+        election = found[0] if found else None
+        row = found if found is not None and found.revoked is not None else None
+        spent = found is not None and found[2] is not None
     if election is None:
         raise InvalidToken("this link is not valid")
     if election.state == "draft":
         raise NotOpenYet("voting has not opened yet", local_time(election, election.opens_at))
-    digest = token_hash(serial)
-    query = select(EligibleToken).where(
-        EligibleToken.election_id == election.id, EligibleToken.token_hash == digest
-    )
-    eligible = session.execute(query.with_for_update() if lock else query).scalar()
-    if eligible is None:
+    if row is None:
         raise InvalidToken("this link is not valid")
-    if eligible.revoked:
+    if row.revoked:
         raise TokenRevoked("this ballot was replaced by a new one")
-    if session.get(SpentToken, (election.id, digest)) is not None:
+    if spent:
         raise TokenSpent("this ballot has already been cast")
     check_voting_window(election, now)
     return BallotPass(election=election, token_hash=digest)
@@ -89,7 +115,9 @@ def check_voting_window(election: Election, now: datetime) -> None:
         raise VotingClosed("voting has closed", local_time(election, closes_at))
 
 
-def parse_choices(categories: list[Category], submitted: dict[str, str]) -> dict[str, str | None]:
+def parse_choices(
+    categories: Sequence[AwardView], submitted: dict[str, str]
+) -> dict[str, str | None]:
     """Map each award to the chosen finalist's slug, or None for "abstain"."""
     choices: dict[str, str | None] = {}
     for category in categories:
@@ -119,21 +147,25 @@ def cast_ballot(
     """
     ballot_pass = admit(session, codec, token, now, lock=True)
     election = ballot_pass.election
-    categories = load_categories(session, election)
+    categories = ballot_layout(session, election)
     choices = parse_choices(categories, submitted)
-    spent = SpentToken(election_id=election.id, token_hash=ballot_pass.token_hash)
-    session.add(spent)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Another request spent it between our check and our insert (PostgreSQL).
-        raise TokenSpent("this ballot has already been cast") from None
     nonce = secrets.token_hex(16)
     entry = audit.append_entry(
         session,
         election,
         "ballot.cast",
         {"token": ballot_pass.token_hash.hex(), "sealed": verify.seal_choices(choices, nonce)},
+    )
+    assert entry.receipt is not None
+    # The spent token's primary key is the last guard: admit() locked the token's row (or,
+    # on SQLite, the whole database), so a second cast of it normally never gets this far.
+    session.add(
+        SpentToken(
+            election_id=election.id,
+            token_hash=ballot_pass.token_hash,
+            receipt=entry.receipt,
+            attempt=_attempt_hash(attempt) if attempt else None,
+        )
     )
     nominee_ids = {(c.slug, n.slug): n.id for c in categories for n in c.nominees}
     session.add(
@@ -152,10 +184,11 @@ def cast_ballot(
             ],
         )
     )
-    spent.receipt = entry.receipt
-    spent.attempt = _attempt_hash(attempt) if attempt else None
+    try:
+        session.flush()
+    except IntegrityError:
+        raise TokenSpent("this ballot has already been cast") from None
     audit.checkpoint_if_due(session, election, signer, now)
-    assert entry.receipt is not None
     return entry.receipt
 
 

@@ -41,6 +41,7 @@ def register(app: Flask) -> None:
         board,
         desk,
         errors,
+        health,
         jury,
         language,
         limits,
@@ -72,3 +73,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(stage.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(language.bp)
+    app.register_blueprint(health.bp)

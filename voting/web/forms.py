@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -10,25 +11,40 @@ from wtforms import Field, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from voting.models import Category, Nominee
+from voting.operations.layout import AwardView, FinalistView
 
 ABSTAIN = "abstain"
 FIELD_PREFIX = "award-"
 
 
-def field_name(category: Category) -> str:
+def field_name(category: AwardView) -> str:
     return FIELD_PREFIX + category.slug
 
 
 class BallotForm(FlaskForm):
     """Base of the per-election ballot forms; also posted, as hidden fields, by the cast step."""
 
-    def choices(self, categories: list[Category]) -> dict[str, str]:
+    def choices(self, categories: Sequence[AwardView]) -> dict[str, str]:
         return {c.slug: self[field_name(c)].data for c in categories}
 
 
-def ballot_form(categories: list[Category], chosen: dict[str, str] | None = None) -> BallotForm:
+def ballot_form(
+    categories: Sequence[AwardView], chosen: dict[str, str] | None = None
+) -> BallotForm:
     """A form with one required radio group per award, the finalists and "abstain"."""
+    data = {field_name(c): chosen[c.slug] for c in categories if chosen and c.slug in chosen}
+    return _form_class(categories)(data=data)
+
+
+# Building a form class is costly and the layout is fixed while voting runs: one class per
+# layout (layouts themselves are cached, so identity is a fine key).
+_form_classes: dict[int, tuple[Sequence[AwardView], type[BallotForm]]] = {}
+
+
+def _form_class(categories: Sequence[AwardView]) -> type[BallotForm]:
+    cached = _form_classes.get(id(categories))
+    if cached is not None and cached[0] is categories:
+        return cached[1]
 
     class ElectionBallotForm(BallotForm):
         pass
@@ -44,8 +60,10 @@ def ballot_form(categories: list[Category], chosen: dict[str, str] | None = None
                 validators=[InputRequired(message=_l("Choose a finalist or “Abstain”."))],
             ),
         )
-    data = {field_name(c): chosen[c.slug] for c in categories if chosen and c.slug in chosen}
-    return ElectionBallotForm(data=data)
+    if len(_form_classes) > 64:
+        _form_classes.clear()
+    _form_classes[id(categories)] = (categories, ElectionBallotForm)
+    return ElectionBallotForm
 
 
 @dataclass(frozen=True)
@@ -53,14 +71,14 @@ class Option:
     """One radio button and the finalist it stands for (None for "abstain")."""
 
     field: Field
-    nominee: Nominee | None
+    nominee: FinalistView | None
 
 
 @dataclass(frozen=True)
 class AwardGroup:
     """What the ballot template shows for one award."""
 
-    category: Category
+    category: AwardView
     field: RadioField
     options: list[Option]
 
@@ -69,7 +87,7 @@ class AwardGroup:
         return next((option for option in self.options if option.field.checked), None)
 
 
-def award_groups(form: BallotForm, categories: list[Category]) -> list[AwardGroup]:
+def award_groups(form: BallotForm, categories: Sequence[AwardView]) -> list[AwardGroup]:
     groups = []
     for category in categories:
         radio = form[field_name(category)]

@@ -42,9 +42,13 @@ def _known_code() -> bool:
     serial = read_serial_code(request.form.get("code", ""))
     if serial is None:
         return False
-    found = get_session().execute(
-        select(EligibleToken.token_hash).where(EligibleToken.token_hash == token_hash(serial))
-    ).first()
+    found = (
+        get_session()
+        .execute(
+            select(EligibleToken.token_hash).where(EligibleToken.token_hash == token_hash(serial))
+        )
+        .first()
+    )
     return found is not None
 
 

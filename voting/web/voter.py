@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Sequence
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as browser
@@ -29,7 +30,6 @@ from voting.errors import (
     TokenSpent,
     VotingClosed,
 )
-from voting.models import Category
 from voting.operations.ballots import (
     BallotPass,
     InvalidChoice,
@@ -38,7 +38,7 @@ from voting.operations.ballots import (
     parse_choices,
     receipt_for_repeat,
 )
-from voting.operations.elections import load_categories
+from voting.operations.layout import AwardView, ballot_layout
 from voting.operations.tokens import token_for_code
 from voting.web.auth import public
 from voting.web.errors import message_page
@@ -152,7 +152,7 @@ def enter_code():
 
 
 def _render_ballot(
-    ballot_pass: BallotPass, categories: list[Category], form: BallotForm, status: int
+    ballot_pass: BallotPass, categories: Sequence[AwardView], form: BallotForm, status: int
 ):
     return (
         render_template(
@@ -172,7 +172,7 @@ def ballot():
     ballot_pass = _current_pass()
     if ballot_pass is None:
         return _no_ballot()
-    categories = load_categories(get_session(), ballot_pass.election)
+    categories = ballot_layout(get_session(), ballot_pass.election)
     form = ballot_form(categories, browser.get(CHOICES))
     if form.validate_on_submit():
         browser[CHOICES] = form.choices(categories)
@@ -187,7 +187,7 @@ def review():
     if ballot_pass is None:
         return _no_ballot()
     chosen = browser.get(CHOICES)
-    categories = load_categories(get_session(), ballot_pass.election)
+    categories = ballot_layout(get_session(), ballot_pass.election)
     try:
         parse_choices(categories, chosen or {})
     except InvalidChoice:

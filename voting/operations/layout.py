@@ -1,0 +1,106 @@
+"""The ballot's layout (awards and finalists) as plain frozen values, cached per process.
+
+Every voter page needs the awards and their finalists; reading them through the ORM on each
+request cost more than the rest of the page. Once voting is open they cannot change, and in
+draft the cache key includes the definition itself, so a stale layout is never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voting.models import Category, Election, Nominee
+
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class FinalistView:
+    id: int
+    slug: str
+    name: str
+    organisation: str
+    country: str
+    description: str
+    translations: dict
+
+
+@dataclass(frozen=True)
+class AwardView:
+    id: int
+    slug: str
+    title: str
+    description: str
+    method: str
+    translations: dict
+    nominees: tuple[FinalistView, ...]
+
+
+_cache: OrderedDict[tuple, tuple[AwardView, ...]] = OrderedDict()
+_lock = Lock()
+
+
+def ballot_layout(session: Session, election: Election) -> tuple[AwardView, ...]:
+    """The awards with their finalists, in ballot order."""
+    bind = session.get_bind()
+    key = (
+        str(bind.url),
+        election.id,
+        hashlib.sha256(election.definition.encode("utf-8")).hexdigest(),
+    )
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    layout = _read(session, election)
+    with _lock:
+        _cache[key] = layout
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return layout
+
+
+def _read(session: Session, election: Election) -> tuple[AwardView, ...]:
+    categories = (
+        session.execute(
+            select(Category).where(Category.election_id == election.id).order_by(Category.position)
+        )
+        .scalars()
+        .all()
+    )
+    nominees: dict[int, list[FinalistView]] = {c.id: [] for c in categories}
+    rows = session.execute(
+        select(Nominee)
+        .where(Nominee.category_id.in_(list(nominees)))
+        .order_by(Nominee.category_id, Nominee.position)
+    ).scalars()
+    for nominee in rows:
+        nominees[nominee.category_id].append(
+            FinalistView(
+                id=nominee.id,
+                slug=nominee.slug,
+                name=nominee.name,
+                organisation=nominee.organisation,
+                country=nominee.country,
+                description=nominee.description,
+                translations=dict(nominee.translations or {}),
+            )
+        )
+    return tuple(
+        AwardView(
+            id=c.id,
+            slug=c.slug,
+            title=c.title,
+            description=c.description,
+            method=c.method,
+            translations=dict(c.translations or {}),
+            nominees=tuple(nominees[c.id]),
+        )
+        for c in categories
+    )
