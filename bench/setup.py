@@ -5,23 +5,28 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import random
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import insert, select, text
 
 from voting import context, create_app
-from voting.db import get_session, make_engine, migrate
+from voting.db import Base, get_session, make_engine, migrate
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
 from voting.instance import KeyStore, write_default_config
 from voting.operations.attendees import import_roster
-from voting.operations.elections import find_election, load_election, open_election
+from voting.operations.ballots import cast_ballot
+from voting.operations.elections import close_election, find_election, load_election, open_election
+from voting.operations.layout import ballot_layout
 from voting.operations.tokens import personal_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +62,9 @@ def instance(kind: str) -> Iterator[Instance]:
     else:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
-        url = f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+        url = (
+            f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+        )
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
@@ -87,12 +94,96 @@ def open_election_with(app, attendees: int) -> list[str]:
             parse_roster("\n".join(rows).encode()),
             delivery_key=lambda: keys.delivery_key(election.slug),
         )
-        open_election(session, election, keys.delivery_key(election.slug), context.signer(), context.now())
+        open_election(
+            session, election, keys.delivery_key(election.slug), context.signer(), context.now()
+        )
         session.commit()
         links = personal_links(
-            session, find_election(session, "ecc2016"), context.codec(), keys.delivery_key("ecc2016"), "x"
+            session,
+            find_election(session, "ecc2016"),
+            context.codec(),
+            keys.delivery_key("ecc2016"),
+            "x",
         )
     return [link.url.rsplit("/v/", 1)[1] for link in links]
+
+
+def cast_ballots(app, tokens: list[str], *, seed: int = 1, batch: int = 500) -> None:
+    """Cast a ballot for each token through the app's own cast path, *batch* per commit.
+
+    Choices are random but skewed, so the tally has a clear order and a few abstentions.
+    """
+    rng = random.Random(seed)
+    with app.app_context():
+        session = get_session()
+        election = find_election(session, "ecc2016")
+        awards = [(a.slug, [n.slug for n in a.nominees]) for a in ballot_layout(session, election)]
+        weights = {slug: [*range(len(names), 0, -1), 1] for slug, names in awards}
+        codec, signer = context.codec(), context.signer()
+        for start in range(0, len(tokens), batch):
+            for token in tokens[start : start + batch]:
+                choices = {
+                    slug: rng.choices([*names, "abstain"], weights[slug])[0]
+                    for slug, names in awards
+                }
+                cast_ballot(session, codec, signer, token, choices, context.now())
+            session.commit()
+
+
+def closed_election(app, ballots: int) -> None:
+    """The example election with *ballots* cast and voting closed (the tally sealed)."""
+    cast_ballots(app, open_election_with(app, ballots))
+    with app.app_context():
+        session = get_session()
+        close_election(session, find_election(session, "ecc2016"), context.signer(), context.now())
+        session.commit()
+
+
+@contextlib.contextmanager
+def closed_elections(ballots: int) -> Iterator[tuple[dict[str, Instance], float]]:
+    """The same closed election of *ballots* ballots on SQLite and on PostgreSQL.
+
+    Built once through the cast path on SQLite, then copied; yields the instances by
+    database and the seconds the build took.
+    """
+    with instance("sqlite") as lite, instance("postgresql") as postgres:
+        started = time.perf_counter()
+        closed_election(lite.app(), ballots)
+        build = time.perf_counter() - started
+        copy_database(lite, postgres)
+        yield {"sqlite": lite, "postgresql": postgres}, build
+
+
+def copy_database(source: Instance, target: Instance) -> None:
+    """Copy every row of *source*'s database into *target*'s (migrated, empty), with the keys.
+
+    Building a big election through the cast path takes minutes; building it once and
+    copying it gives PostgreSQL the very same ballots in a fraction of that.
+    """
+    source_engine, target_engine = (
+        make_engine(source.database_url),
+        make_engine(target.database_url),
+    )
+    with source_engine.connect() as reading, target_engine.begin() as writing:
+        for table in Base.metadata.sorted_tables:
+            rows = reading.execute(select(table)).mappings()
+            while chunk := rows.fetchmany(10_000):
+                writing.execute(insert(table), [dict(row) for row in chunk])
+            if target_engine.dialect.name == "postgresql" and "id" in table.c:
+                writing.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+    source_engine.dispose()
+    target_engine.dispose()
+    for name in ("config.toml", "keys"):
+        if (source.path / name).is_dir():
+            shutil.rmtree(target.path / name, ignore_errors=True)
+            shutil.copytree(source.path / name, target.path / name)
+        elif (source.path / name).exists():
+            shutil.copy2(source.path / name, target.path / name)
 
 
 def machine() -> dict[str, str]:

@@ -67,7 +67,12 @@ def append_entries(
     session: Session, election: Election, items: Sequence[tuple[str, dict]]
 ) -> list[AuditEntry]:
     """Append entries (kind, data) in order under one lock of the head; return them."""
-    head = _locked_head(session, election)
+    return _append(session, election, _locked_head(session, election), items)
+
+
+def _append(
+    session: Session, election: Election, head: AuditHead, items: Sequence[tuple[str, dict]]
+) -> list[AuditEntry]:
     peaks = _split(head.peaks)
     size, last = head.size, head.last_hash
     entries = []
@@ -114,10 +119,17 @@ def _as_utc(moment: datetime | None) -> datetime | None:
 
 
 def checkpoint(
-    session: Session, election: Election, signer: LogSigner, now: datetime
+    session: Session,
+    election: Election,
+    signer: LogSigner,
+    now: datetime,
+    head: AuditHead | None = None,
 ) -> verify.Checkpoint:
-    """Sign and store a checkpoint of the log as it stands (the one there is if unchanged)."""
-    head = _locked_head(session, election)
+    """Sign and store a checkpoint of the log as it stands (the one there is if unchanged).
+
+    *head* is the head row when the caller has already locked it.
+    """
+    head = head or _locked_head(session, election)
     if head.size and head.size == head.checkpoint_size:
         latest = latest_checkpoint(session, election)
         if latest is not None:
@@ -134,20 +146,23 @@ def checkpoint(
     return signed
 
 
-def checkpoint_if_due(
-    session: Session, election: Election, signer: LogSigner, now: datetime
-) -> verify.Checkpoint | None:
-    """Sign a checkpoint when 50 entries or 30 seconds have passed since the last one.
+def append_ballot(
+    session: Session, election: Election, data: dict, signer: LogSigner, now: datetime
+) -> AuditEntry:
+    """Append a cast ballot and, when one is due, sign a checkpoint that covers it.
 
-    Called by the cast path after its append, so the ballot just cast is covered; the head
-    row is already locked and loaded by that append.
+    A checkpoint is due 50 entries or 30 seconds after the last one; it is signed here, in
+    the cast's own transaction and under the same lock, so no second writer races the log.
     """
-    head = session.get(AuditHead, election.id) or _locked_head(session, election)
+    head = _locked_head(session, election)
+    entry = _append(session, election, head, [("ballot.cast", data)])[0]
     last_at = _as_utc(head.checkpoint_at)
     due = head.size - head.checkpoint_size >= CHECKPOINT_EVERY_ENTRIES or (
-        head.size > head.checkpoint_size and (last_at is None or now - last_at >= CHECKPOINT_EVERY)
+        last_at is None or now - last_at >= CHECKPOINT_EVERY
     )
-    return checkpoint(session, election, signer, now) if due else None
+    if due:
+        checkpoint(session, election, signer, now, head)
+    return entry
 
 
 def latest_checkpoint(session: Session, election: Election) -> verify.Checkpoint | None:
@@ -210,16 +225,30 @@ def export_board(session: Session, election: Election, signer: LogSigner) -> Ite
     stored[final.size] = final.note
     if 0 in stored:
         yield _line({"type": "checkpoint", "note": stored[0]})
-    rows = session.execute(
-        select(AuditEntry.seq, AuditEntry.body)
-        .where(AuditEntry.election_id == election.id, AuditEntry.seq < final.size)
-        .order_by(AuditEntry.seq)
-        .execution_options(yield_per=2000)
-    )
-    for seq, body in rows:
+    for seq, body in _entry_bodies(session, election, final.size):
         yield body.encode("utf-8") + b"\n"
         if seq + 1 in stored:
             yield _line({"type": "checkpoint", "note": stored[seq + 1]})
+
+
+def _entry_bodies(
+    session: Session, election: Election, size: int, batch: int = 2000
+) -> Iterator[tuple[int, str]]:
+    """The entries below *size* in order, a batch at a time (keyset pages, not a server-side
+    cursor, so it also works on connections without a transaction)."""
+    start = 0
+    while start < size:
+        rows = session.execute(
+            select(AuditEntry.seq, AuditEntry.body)
+            .where(
+                AuditEntry.election_id == election.id,
+                AuditEntry.seq >= start,
+                AuditEntry.seq < min(size, start + batch),
+            )
+            .order_by(AuditEntry.seq)
+        ).all()
+        yield from rows
+        start += batch
 
 
 def _line(value: dict) -> bytes:

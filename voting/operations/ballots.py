@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,17 +61,23 @@ def admit(
         raise InvalidToken("this link is not valid") from None
     digest = token_hash(serial)
     if lock:
-        # The cast path: lock the token's row, then look for a spent twin (a concurrent cast
-        # of the same token either waits here or has committed by now).
+        # The cast path: lock the token's row and look for a spent twin in one statement. A
+        # concurrent cast of the same token waits on the lock; if it then misses the twin
+        # committed meanwhile, the spent token's primary key refuses it at insert.
         election = session.execute(select(Election).where(Election.slug == slug)).scalar()
         row = None
         if election is not None and election.state != "draft":
             row = session.execute(
-                select(EligibleToken.revoked)
+                select(EligibleToken.revoked, SpentToken.token_hash)
+                .outerjoin(
+                    SpentToken,
+                    (SpentToken.election_id == EligibleToken.election_id)
+                    & (SpentToken.token_hash == EligibleToken.token_hash),
+                )
                 .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
-                .with_for_update()
+                .with_for_update(of=EligibleToken)
             ).first()
-        spent = row is not None and session.get(SpentToken, (election.id, digest)) is not None
+        spent = row is not None and row[1] is not None
     else:
         # Every page of the way: the election and both questions in one round trip.
         found = session.execute(
@@ -150,45 +156,42 @@ def cast_ballot(
     categories = ballot_layout(session, election)
     choices = parse_choices(categories, submitted)
     nonce = secrets.token_hex(16)
-    entry = audit.append_entry(
+    entry = audit.append_ballot(
         session,
         election,
-        "ballot.cast",
         {"token": ballot_pass.token_hash.hex(), "sealed": verify.seal_choices(choices, nonce)},
+        signer,
+        now,
     )
     assert entry.receipt is not None
     # The spent token's primary key is the last guard: admit() locked the token's row (or,
     # on SQLite, the whole database), so a second cast of it normally never gets this far.
-    session.add(
-        SpentToken(
-            election_id=election.id,
-            token_hash=ballot_pass.token_hash,
-            receipt=entry.receipt,
-            attempt=_attempt_hash(attempt) if attempt else None,
-        )
-    )
     nominee_ids = {(c.slug, n.slug): n.id for c in categories for n in c.nominees}
-    session.add(
-        Ballot(
-            election_id=election.id,
-            seq=entry.seq,
-            nonce=nonce,
-            choices=[
-                BallotChoice(
-                    election_id=election.id,
-                    seq=entry.seq,
-                    category_id=c.id,
-                    nominee_id=nominee_ids.get((c.slug, choices[c.slug] or "")),
-                )
-                for c in categories
-            ],
-        )
-    )
+    # Plain inserts (no objects to track): this is the hottest write of the whole app.
     try:
-        session.flush()
+        session.execute(
+            insert(SpentToken).values(
+                election_id=election.id,
+                token_hash=ballot_pass.token_hash,
+                receipt=entry.receipt,
+                attempt=_attempt_hash(attempt) if attempt else None,
+            )
+        )
     except IntegrityError:
         raise TokenSpent("this ballot has already been cast") from None
-    audit.checkpoint_if_due(session, election, signer, now)
+    session.execute(insert(Ballot).values(election_id=election.id, seq=entry.seq, nonce=nonce))
+    session.execute(
+        insert(BallotChoice),
+        [
+            {
+                "election_id": election.id,
+                "seq": entry.seq,
+                "category_id": c.id,
+                "nominee_id": nominee_ids.get((c.slug, choices[c.slug] or "")),
+            }
+            for c in categories
+        ],
+    )
     return entry.receipt
 
 

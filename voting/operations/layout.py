@@ -49,11 +49,10 @@ _lock = Lock()
 def ballot_layout(session: Session, election: Election) -> tuple[AwardView, ...]:
     """The awards with their finalists, in ballot order."""
     bind = session.get_bind()
-    key = (
-        str(bind.url),
-        election.id,
-        hashlib.sha256(election.definition.encode("utf-8")).hexdigest(),
-    )
+    # The definition itself is part of the key: an edit in draft, or a database replaced
+    # under a running process, can never bring back a stale layout.
+    digest = hashlib.sha256(election.definition.encode("utf-8")).hexdigest()
+    key = (str(bind.url), election.id, digest)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,8 +14,13 @@ from voting.models import ROLES, User
 
 MIN_PASSWORD = 10
 _NAME = re.compile(r"^[\w.@-]{1,80}$")
-# Compared against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Compared against when the name is unknown, so a wrong name costs as long as a wrong
+    password. Made on first use: hashing at import would slow every command's start."""
+    return generate_password_hash("not a password")
 
 
 def add_user(session: Session, name: str, role: str, password: str) -> User:
@@ -36,6 +42,6 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     """The user with this name and password, or None (without telling which was wrong)."""
     user = session.execute(select(User).where(User.name == name)).scalar()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None

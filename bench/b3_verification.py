@@ -1,0 +1,102 @@
+"""B3: verifying a board of many ballots, against reading the file and hashing every line.
+
+The board comes from the app itself: ballots cast through the cast path, voting closed,
+the board exported. Both verifiers run as a juror would run them, as commands.
+
+    python -m bench.b3_verification [--ballots 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.setup import ROOT, Instance, closed_election, instance
+from bench.timing import run, seconds
+
+TARGET = 10.0
+BASELINE = (
+    "import hashlib, sys\nfor line in open(sys.argv[1], 'rb'):\n    hashlib.sha256(line).digest()\n"
+)
+
+
+def export(where: Instance, folder: Path) -> tuple[Path, Path]:
+    """The instance's board and public key, written to *folder* with the app's own command."""
+    board, key = folder / "board.jsonl", folder / "key.txt"
+    voting = str(Path(sys.executable).with_name("voting"))
+    subprocess.run(
+        [voting, "board", "export", str(board)],
+        env=where.env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with where.app().test_client() as client:
+        key.write_bytes(client.get("/board/key").get_data())
+    return board, key
+
+
+def measure_on(where: Instance, ballots: int, rounds: int = 3) -> dict:
+    """Time both verifiers and the baseline, alternately, on the board of *where*."""
+    folder = Path(tempfile.mkdtemp(prefix="voting-b3-"))
+    try:
+        board, key = export(where, folder)
+        # The one-file verifier, copied alone as a juror would copy it.
+        single = folder / "verify.py"
+        shutil.copy(ROOT / "voting" / "verify.py", single)
+        python = sys.executable
+        voting = str(Path(python).with_name("voting"))
+        commands = {
+            "baseline": [python, "-c", BASELINE, str(board)],
+            "voting board verify": [voting, "board", "verify", str(board), "--key", str(key)],
+            "one-file verifier": [python, str(single), str(board), "--key", str(key)],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(rounds):
+            for name, command in commands.items():
+                times[name].append(run(command, cwd=folder, env=where.env()))
+        best = {name: min(values) for name, values in times.items()}
+        with board.open("rb") as lines:
+            count = sum(1 for _ in lines)
+        return {
+            "ballots": ballots,
+            "lines": count,
+            "megabytes": board.stat().st_size / 1e6,
+            **{f"{name} seconds": value for name, value in best.items()},
+            "ratio": best["voting board verify"] / best["baseline"],
+            "ratio_single": best["one-file verifier"] / best["baseline"],
+        }
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(ballots: int = 100_000, rounds: int = 3) -> dict:
+    with instance("sqlite") as where:
+        build = seconds(lambda: closed_election(where.app(), ballots))
+        return {**measure_on(where, ballots, rounds), "build_seconds": build}
+
+
+def report(figures: dict) -> str:
+    return (
+        f"B3 board of {figures['ballots']} ballots ({figures['lines']} lines, "
+        f"{figures['megabytes']:.1f} MB): "
+        f"read+SHA-256 {figures['baseline seconds']:.2f} s, `voting board verify` "
+        f"{figures['voting board verify seconds']:.2f} s (ratio {figures['ratio']:.1f}), "
+        f"one-file verifier {figures['one-file verifier seconds']:.2f} s "
+        f"(ratio {figures['ratio_single']:.1f}); target <= {TARGET:.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ballots", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(report(measure(args.ballots, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()

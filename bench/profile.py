@@ -1,0 +1,108 @@
+"""Profiles behind docs/performance.md: where the time of each benchmark goes.
+
+    python -m bench.profile voter-path [--database postgresql]
+    python -m bench.profile verify | tally | cards
+
+Each runs the work in this one process under pyinstrument and prints the call tree. The
+voter path runs through Flask's test client, so the profile shows the app alone, without
+gunicorn or the load generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+from pyinstrument import Profiler
+
+from bench.setup import DATABASES, closed_elections, instance, open_election_with
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+ATTEMPT = re.compile(r'name="attempt" value="([^"]+)"')
+CHOICES = {"award-cluster-manager": "mario-rossi", "award-strategic-partnership": "abstain"}
+
+
+def voter_path(client, token: str) -> None:
+    """The six requests of B1's voter, in process."""
+    client.get(f"/v/{token}")
+    ballot = client.get("/ballot").get_data(as_text=True)
+    client.post("/ballot", data={"csrf_token": CSRF.search(ballot).group(1), **CHOICES})
+    review = client.get("/review").get_data(as_text=True)
+    form = {"csrf_token": CSRF.search(review).group(1), "attempt": ATTEMPT.search(review).group(1)}
+    client.post("/cast", data={**form, **CHOICES})
+    client.get("/receipt")
+
+
+def profile_voter_path(kind: str, paths: int = 500) -> Profiler:
+    with instance(kind) as where:
+        app = where.app()
+        tokens = open_election_with(app, paths + 20)
+        for token in tokens[:20]:
+            voter_path(app.test_client(), token)  # warm caches and connections
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            for token in tokens[20:]:
+                voter_path(app.test_client(), token)
+    return profiler
+
+
+def profile_verify(ballots: int) -> Profiler:
+    from bench.b3_verification import export
+    from voting import verify
+
+    with closed_elections(ballots) as (instances, _), tempfile.TemporaryDirectory() as folder:
+        board, _key = export(instances["sqlite"], Path(folder))
+        lines = board.read_bytes().splitlines()
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        verify.verify_board(lines)
+    return profiler
+
+
+def profile_tally(ballots: int, kind: str) -> Profiler:
+    from voting.db import get_session
+    from voting.operations.elections import find_election, load_categories
+    from voting.operations.results import count_election
+
+    with closed_elections(ballots) as (instances, _):
+        app = instances[kind].app()
+        with app.app_context():
+            session = get_session()
+            election = find_election(session, "ecc2016")
+            profiler = Profiler(interval=0.0001)
+            with profiler:
+                for _ in range(10):
+                    count_election(session, election, load_categories(session, election))
+    return profiler
+
+
+def profile_cards(attendees: int) -> Profiler:
+    from bench import b5_issuance
+
+    profiler = Profiler(interval=0.001)
+    with profiler:
+        b5_issuance.measure(attendees)
+    return profiler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=["voter-path", "verify", "tally", "cards"])
+    parser.add_argument("--database", choices=DATABASES, default="sqlite")
+    parser.add_argument("--size", type=int, help="paths, ballots or attendees")
+    args = parser.parse_args()
+    if args.what == "voter-path":
+        profiler = profile_voter_path(args.database, args.size or 500)
+    elif args.what == "verify":
+        profiler = profile_verify(args.size or 20_000)
+    elif args.what == "tally":
+        profiler = profile_tally(args.size or 20_000, args.database)
+    else:
+        profiler = profile_cards(args.size or 1_000)
+    print(profiler.output_text(unicode=True, color=False))
+
+
+if __name__ == "__main__":
+    main()
