@@ -32,7 +32,7 @@ IN_FLIGHT = 350
 PROCESSES = 4
 WORKERS = 2
 STARTUP = 2.0  # seconds for the generator processes to start before a phase begins
-RAMP = 2.0  # seconds of load before the measured window opens
+RAMP = 4.0  # seconds of load before the measured window opens
 MAX_PATHS_PER_SECOND = 300  # tokens prepared per second of a round: more than any server here does
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ATTEMPT = re.compile(r'name="attempt" value="([^"]+)"')
@@ -121,7 +121,10 @@ def vote(base: str, token: str, pace: bool = False, rng: random.Random | None = 
 
 # --- Generator processes -------------------------------------------------------------------------
 # Each phase runs a ramp, then a measured window, then lets the last requests drain; only
-# what completes inside the window counts, so the 350 in flight at its edges do not.
+# what completes inside the window counts, so the 350 in flight at its edges do not. The
+# clients start at random moments of the ramp: started together, they would stay in step
+# (the server serves them first come, first served) and finish their paths in waves of
+# 350, which a window of a few seconds would catch two or three of.
 
 
 @dataclass(frozen=True)
@@ -198,8 +201,14 @@ def _hall(base: str, tokens: list[str], start: float, seed: int) -> list[tuple[b
 
 
 def _run_threads(target, count: int, start: float) -> None:
+    """Run *count* threads of *target*, each starting at a random moment of the ramp."""
+
+    def staggered() -> None:
+        time.sleep(max(0.0, start + random.uniform(0, RAMP) - time.time()))  # nosec B311
+        target()
+
     time.sleep(max(0.0, start - time.time()))
-    workers = [threading.Thread(target=target) for _ in range(count)]
+    workers = [threading.Thread(target=staggered) for _ in range(count)]
     for thread in workers:
         thread.start()
     for thread in workers:
@@ -261,9 +270,15 @@ def _window(seconds: float) -> Window:
     return Window(opens, opens + seconds)
 
 
-def measure(kind: str, seconds: float = 10.0, rounds: int = 3, workers: int = WORKERS) -> dict:
+def measure(
+    kind: str,
+    seconds: float = 10.0,
+    rounds: int = 3,
+    workers: int = WORKERS,
+    processes: int = PROCESSES,
+) -> dict:
     """All of B1 on one database: *rounds* of throughput and trivial phases, then the hall."""
-    threads = [len(part) for part in split(range(IN_FLIGHT), PROCESSES)]
+    threads = [len(part) for part in split(range(IN_FLIGHT), processes)]
     per_round = int((RAMP + seconds + 5) * MAX_PATHS_PER_SECOND)
     with instance(kind) as where:
         app = where.app()
@@ -278,17 +293,17 @@ def measure(kind: str, seconds: float = 10.0, rounds: int = 3, workers: int = WO
             vote(server.base, warm_up)
             for supply in supplies:
                 window = _window(seconds)
-                share = split(supply, PROCESSES)
+                share = split(supply, processes)
                 paths = _in_processes(
                     _throughput,
-                    [(server.base, share[i], threads[i], window) for i in range(PROCESSES)],
+                    [(server.base, share[i], threads[i], window) for i in range(processes)],
                 )
                 completed = sum(p[0] for p in paths)
                 failed += sum(p[1] for p in paths)
                 window = _window(seconds / 2)
                 trivial = sum(
                     _in_processes(
-                        _trivial, [(server.base, threads[i], window) for i in range(PROCESSES)]
+                        _trivial, [(server.base, threads[i], window) for i in range(processes)]
                     )
                 )
                 path_rates.append(completed / seconds)
@@ -300,7 +315,7 @@ def measure(kind: str, seconds: float = 10.0, rounds: int = 3, workers: int = WO
                     _hall,
                     [
                         (server.base, chunk, start, n)
-                        for n, chunk in enumerate(split(hall_tokens, PROCESSES))
+                        for n, chunk in enumerate(split(hall_tokens, processes))
                     ],
                 )
                 for r in part
@@ -354,10 +369,11 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--processes", type=int, default=PROCESSES, help="load generator processes")
     args = parser.parse_args()
     figures = []
     for kind in args.database or DATABASES:
-        figures.append(measure(kind, args.seconds, args.rounds, args.workers))
+        figures.append(measure(kind, args.seconds, args.rounds, args.workers, args.processes))
         print(report(figures[-1]), flush=True)
     if line := compare(figures):
         print(line)

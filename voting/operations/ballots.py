@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,40 @@ class BallotPass:
     token_hash: bytes
 
 
+# The statements of the voter's path, built once: building a statement costs more than
+# running it on SQLite, and every page of the way admits the token again.
+_ELECTION_BY_SLUG = select(Election).where(Election.slug == bindparam("slug"))
+_TOKEN_ON_PAGE = (
+    select(Election, EligibleToken.revoked, SpentToken.token_hash)
+    .outerjoin(
+        EligibleToken,
+        (EligibleToken.election_id == Election.id)
+        & (EligibleToken.token_hash == bindparam("digest")),
+    )
+    .outerjoin(
+        SpentToken,
+        (SpentToken.election_id == Election.id) & (SpentToken.token_hash == bindparam("digest")),
+    )
+    .where(Election.slug == bindparam("slug"))
+)
+_TOKEN_LOCKED = (
+    select(EligibleToken.revoked, SpentToken.token_hash)
+    .outerjoin(
+        SpentToken,
+        (SpentToken.election_id == EligibleToken.election_id)
+        & (SpentToken.token_hash == EligibleToken.token_hash),
+    )
+    .where(
+        EligibleToken.election_id == bindparam("election"),
+        EligibleToken.token_hash == bindparam("digest"),
+    )
+    .with_for_update(of=EligibleToken)
+)
+_INSERT_SPENT = insert(SpentToken)
+_INSERT_BALLOT = insert(Ballot)
+_INSERT_CHOICES = insert(BallotChoice)
+
+
 def admit(
     session: Session, codec: BallotTokenCodec, token: str, now: datetime, *, lock: bool = False
 ) -> BallotPass:
@@ -64,34 +98,16 @@ def admit(
         # The cast path: lock the token's row and look for a spent twin in one statement. A
         # concurrent cast of the same token waits on the lock; if it then misses the twin
         # committed meanwhile, the spent token's primary key refuses it at insert.
-        election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+        election = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).scalar()
         row = None
         if election is not None and election.state != "draft":
             row = session.execute(
-                select(EligibleToken.revoked, SpentToken.token_hash)
-                .outerjoin(
-                    SpentToken,
-                    (SpentToken.election_id == EligibleToken.election_id)
-                    & (SpentToken.token_hash == EligibleToken.token_hash),
-                )
-                .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
-                .with_for_update(of=EligibleToken)
+                _TOKEN_LOCKED, {"election": election.id, "digest": digest}
             ).first()
         spent = row is not None and row[1] is not None
     else:
         # Every page of the way: the election and both questions in one round trip.
-        found = session.execute(
-            select(Election, EligibleToken.revoked, SpentToken.token_hash)
-            .outerjoin(
-                EligibleToken,
-                (EligibleToken.election_id == Election.id) & (EligibleToken.token_hash == digest),
-            )
-            .outerjoin(
-                SpentToken,
-                (SpentToken.election_id == Election.id) & (SpentToken.token_hash == digest),
-            )
-            .where(Election.slug == slug)
-        ).first()
+        found = session.execute(_TOKEN_ON_PAGE, {"slug": slug, "digest": digest}).first()
         election = found[0] if found else None
         row = found if found is not None and found.revoked is not None else None
         spent = found is not None and found[2] is not None
@@ -170,18 +186,19 @@ def cast_ballot(
     # Plain inserts (no objects to track): this is the hottest write of the whole app.
     try:
         session.execute(
-            insert(SpentToken).values(
-                election_id=election.id,
-                token_hash=ballot_pass.token_hash,
-                receipt=entry.receipt,
-                attempt=_attempt_hash(attempt) if attempt else None,
-            )
+            _INSERT_SPENT,
+            {
+                "election_id": election.id,
+                "token_hash": ballot_pass.token_hash,
+                "receipt": entry.receipt,
+                "attempt": _attempt_hash(attempt) if attempt else None,
+            },
         )
     except IntegrityError:
         raise TokenSpent("this ballot has already been cast") from None
-    session.execute(insert(Ballot).values(election_id=election.id, seq=entry.seq, nonce=nonce))
+    session.execute(_INSERT_BALLOT, {"election_id": election.id, "seq": entry.seq, "nonce": nonce})
     session.execute(
-        insert(BallotChoice),
+        _INSERT_CHOICES,
         [
             {
                 "election_id": election.id,
@@ -209,7 +226,7 @@ def receipt_for_repeat(
         slug, serial = codec.read(token)
     except BadToken:
         return None
-    election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+    election = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).scalar()
     if election is None:
         return None
     spent = session.get(SpentToken, (election.id, token_hash(serial)))
