@@ -174,6 +174,7 @@ def write_doc(command: str, minutes: float, run: Run) -> None:
             END,
         ]
     )
+    DOC.parent.mkdir(exist_ok=True)
     text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
     pattern = re.escape(BEGIN) + ".*?" + re.escape(END)
     DOC.write_text(re.sub(pattern, lambda _: generated, text, flags=re.S))
