@@ -7,6 +7,10 @@ same run, with the same generator, requests per second on the trivial /health en
 the cast (the POST that spends the token, stores the ballot and appends to the log).
 
     python -m bench.b1_voter_path [--database sqlite|postgresql] [--seconds 10] [--rounds 3]
+                                  [--bare]
+
+--bare also runs the same phases against bench/bare_app.py, plain Flask taking the same six
+steps with no database: what the framework alone reaches on this machine.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
+import os
 import random
 import re
 import statistics
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 
 import requests
 
-from bench.setup import DATABASES, ROOT, Instance, instance, open_election_with
+from bench.setup import DATABASES, ROOT, instance, open_election_with
 
 IN_FLIGHT = 350
 PROCESSES = 4
@@ -224,14 +229,22 @@ def _in_processes(function, jobs: list[tuple]) -> list:
 
 
 class Server:
-    def __init__(self, where: Instance, workers: int, port: int = 8071) -> None:
-        """Start gunicorn on *where*, with the production settings but no access log."""
+    def __init__(
+        self, env: dict[str, str], workers: int, app: str = "wsgi:app", port: int = 8071
+    ) -> None:
+        """Start gunicorn on *app* with *env*, with the production settings but no access log.
+
+        The bare reference app brings its own (empty) settings instead of gunicorn.conf.py,
+        whose start-up check needs an instance folder.
+        """
         self.base = f"http://127.0.0.1:{port}"
+        settings = [] if app == "wsgi:app" else ["--config", f"python:{app.split(':')[0]}"]
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
+                *settings,
                 "--workers",
                 str(workers),
                 "--bind",
@@ -240,10 +253,10 @@ class Server:
                 "4096",
                 "--access-logfile",
                 "/dev/null",
-                "wsgi:app",
+                app,
             ],
             cwd=ROOT,
-            env=where.env(),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -270,6 +283,32 @@ def _window(seconds: float) -> Window:
     return Window(opens, opens + seconds)
 
 
+def _rounds(
+    base: str, supplies: list[list[str]], seconds: float, processes: int
+) -> tuple[list[float], list[float], int]:
+    """Per round, a throughput phase then a trivial phase: (paths/s, trivial/s, failed)."""
+    threads = [len(part) for part in split(range(IN_FLIGHT), processes)]
+    path_rates, trivial_rates, failed = [], [], 0
+    for supply in supplies:
+        window = _window(seconds)
+        share = split(supply, processes)
+        paths = _in_processes(
+            _throughput, [(base, share[i], threads[i], window) for i in range(processes)]
+        )
+        failed += sum(p[1] for p in paths)
+        window = _window(seconds / 2)
+        trivial = sum(
+            _in_processes(_trivial, [(base, threads[i], window) for i in range(processes)])
+        )
+        path_rates.append(sum(p[0] for p in paths) / seconds)
+        trivial_rates.append(trivial / (seconds / 2))
+    return path_rates, trivial_rates, failed
+
+
+def _tokens_per_round(seconds: float) -> int:
+    return int((RAMP + seconds + 5) * MAX_PATHS_PER_SECOND)
+
+
 def measure(
     kind: str,
     seconds: float = 10.0,
@@ -278,36 +317,16 @@ def measure(
     processes: int = PROCESSES,
 ) -> dict:
     """All of B1 on one database: *rounds* of throughput and trivial phases, then the hall."""
-    threads = [len(part) for part in split(range(IN_FLIGHT), processes)]
-    per_round = int((RAMP + seconds + 5) * MAX_PATHS_PER_SECOND)
     with instance(kind) as where:
         app = where.app()
-        tokens = open_election_with(app, 1 + rounds * per_round + IN_FLIGHT)
+        tokens = open_election_with(app, 1 + rounds * _tokens_per_round(seconds) + IN_FLIGHT)
         app.extensions["voting.db"].engine.dispose()
         hall_tokens, warm_up = tokens[:IN_FLIGHT], tokens[IN_FLIGHT]
         supplies = split(tokens[IN_FLIGHT + 1 :], rounds)  # fresh tokens for each round
-        server = Server(where, workers)
-        path_rates, trivial_rates = [], []
-        failed = 0
+        server = Server(where.env(), workers)
         try:
             vote(server.base, warm_up)
-            for supply in supplies:
-                window = _window(seconds)
-                share = split(supply, processes)
-                paths = _in_processes(
-                    _throughput,
-                    [(server.base, share[i], threads[i], window) for i in range(processes)],
-                )
-                completed = sum(p[0] for p in paths)
-                failed += sum(p[1] for p in paths)
-                window = _window(seconds / 2)
-                trivial = sum(
-                    _in_processes(
-                        _trivial, [(server.base, threads[i], window) for i in range(processes)]
-                    )
-                )
-                path_rates.append(completed / seconds)
-                trivial_rates.append(trivial / (seconds / 2))
+            path_rates, trivial_rates, failed = _rounds(server.base, supplies, seconds, processes)
             start = time.time() + STARTUP
             hall = [
                 r
@@ -341,6 +360,26 @@ def measure(
     }
 
 
+def measure_bare(
+    seconds: float = 10.0, rounds: int = 3, workers: int = WORKERS, processes: int = PROCESSES
+) -> dict:
+    """The same throughput and trivial phases against bench/bare_app.py: the framework alone."""
+    supplies = [[f"bare-{r}-{n}" for n in range(_tokens_per_round(seconds))] for r in range(rounds)]
+    server = Server(dict(os.environ), workers, app="bench.bare_app:app")
+    try:
+        path_rates, trivial_rates, failed = _rounds(server.base, supplies, seconds, processes)
+    finally:
+        server.stop()
+    ratios = [p / t for p, t in zip(path_rates, trivial_rates, strict=True)]
+    return {
+        "paths_per_second": statistics.median(path_rates),
+        "trivial_per_second": statistics.median(trivial_rates),
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "failed_paths": failed,
+    }
+
+
 def report(figures: dict) -> str:
     each = ", ".join(f"{r:.3f}" for r in figures["ratios"])
     return (
@@ -350,6 +389,16 @@ def report(figures: dict) -> str:
         f"(median of {each}; target >= 0.06); hall of {IN_FLIGHT}: cast p50 "
         f"{figures['cast_p50_ms']:.1f} ms, p99 {figures['cast_p99_ms']:.1f} ms (target < 100), "
         f"{figures['hall_errors']} errors"
+    )
+
+
+def report_bare(figures: dict) -> str:
+    each = ", ".join(f"{r:.3f}" for r in figures["ratios"])
+    return (
+        f"B1 bare Flask reference (bench/bare_app.py, same six steps, no database): "
+        f"{figures['paths_per_second']:.1f} paths/s ({figures['failed_paths']} failed), "
+        f"{figures['trivial_per_second']:.0f} trivial requests/s, ratio {figures['ratio']:.3f} "
+        f"(median of {each})"
     )
 
 
@@ -370,7 +419,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--processes", type=int, default=PROCESSES, help="load generator processes")
+    parser.add_argument(
+        "--bare", action="store_true", help="also measure the bare Flask reference app"
+    )
     args = parser.parse_args()
+    if args.bare:
+        bare = measure_bare(args.seconds, args.rounds, args.workers, args.processes)
+        print(report_bare(bare), flush=True)
     figures = []
     for kind in args.database or DATABASES:
         figures.append(measure(kind, args.seconds, args.rounds, args.workers, args.processes))
