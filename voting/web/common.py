@@ -11,13 +11,17 @@ from voting.models import Election
 from voting.operations.elections import find_election
 
 
-def election_from_request() -> Election:
-    """The election named by ?election= (or a form field), or the only one; 404 otherwise."""
-    slug = request.values.get("election") or None
+def election_or_404(slug: str | None) -> Election:
+    """The election with this slug (or the only one when None); 404 with the reason otherwise."""
     try:
         return find_election(get_session(), slug)
     except NotFound as exc:
         abort(404, description=str(exc))
+
+
+def election_from_request() -> Election:
+    """The election named by ?election= (or a form field), or the only one; 404 otherwise."""
+    return election_or_404(request.values.get("election") or None)
 
 
 def actor() -> str:

@@ -14,26 +14,19 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 from voting import context
 from voting.certificate import make_certificate
 from voting.db import get_session
-from voting.errors import NotFound
 from voting.models import Election
 from voting.operations import audit
-from voting.operations.elections import find_election
 from voting.operations.reveal import final_results, reveal_state
 from voting.web.auth import public
 from voting.web.charts import bars_chart
+from voting.web.common import election_or_404
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
 
-def _election(slug: str) -> Election:
-    try:
-        return find_election(get_session(), slug)
-    except NotFound as exc:
-        abort(404, description=str(exc))
-
 
 def _final(slug: str) -> tuple[Election, dict]:
-    election = _election(slug)
+    election = election_or_404(slug)
     if election.state != "revealed":
         abort(409, description="The results are published once the reveal on stage has ended.")
     return election, final_results(get_session(), election)
@@ -42,7 +35,7 @@ def _final(slug: str) -> tuple[Election, dict]:
 @bp.get("/<slug>")
 @public
 def show(slug: str):
-    election = _election(slug)
+    election = election_or_404(slug)
     state = reveal_state(get_session(), election)
     awards = [
         (award, bars_chart(award.finalists, award.winners) if award.counts_shown else None)

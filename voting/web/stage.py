@@ -10,31 +10,25 @@ from __future__ import annotations
 from functools import lru_cache
 
 import segno
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from voting import context
 from voting.db import get_session
-from voting.errors import NotFound, VotingError
+from voting.errors import VotingError
 from voting.models import Election
 from voting.operations import activity, audit
-from voting.operations.elections import find_election, load_categories, local_time
+from voting.operations.elections import load_categories, local_time
 from voting.operations.results import ballot_count, eligible_count
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
 from voting.web.auth import public, roles_required
 from voting.web.charts import bars_chart
-from voting.web.common import actor
+from voting.web.common import actor, election_or_404
 
 bp = Blueprint("stage", __name__, url_prefix="/stage")
 
-
-def _election(slug: str) -> Election:
-    try:
-        return find_election(get_session(), slug)
-    except NotFound as exc:
-        abort(404, description=str(exc))
 
 
 @lru_cache(maxsize=32)
@@ -83,14 +77,14 @@ def _view(election: Election) -> dict:
 @bp.get("/<slug>")
 @public
 def show(slug: str):
-    return render_template("stage/stage.html", **_view(_election(slug)))
+    return render_template("stage/stage.html", **_view(election_or_404(slug)))
 
 
 @bp.get("/<slug>.json")
 @public
 def feed(slug: str):
     """What the page polls: turnout always; of each award only what has been revealed."""
-    view = _view(_election(slug))
+    view = _view(election_or_404(slug))
     state: RevealState = view["state"]
     return jsonify(
         {
@@ -126,7 +120,7 @@ def feed(slug: str):
 @bp.get("/<slug>/remote")
 @roles_required("organiser")
 def remote(slug: str):
-    view = _view(_election(slug))
+    view = _view(election_or_404(slug))
     state: RevealState = view["state"]
     waiting = state.award(state.waiting_for_jury) if state.waiting_for_jury else None
     tied = [f for f in waiting.finalists if f["slug"] in state.tied] if waiting else []
@@ -136,7 +130,7 @@ def remote(slug: str):
 @bp.post("/<slug>/next")
 @roles_required("organiser")
 def next_step(slug: str):
-    election = _election(slug)
+    election = election_or_404(slug)
     session = get_session()
     try:
         state = advance(session, election, context.signer(), context.now())
@@ -160,7 +154,7 @@ def next_step(slug: str):
 @bp.post("/<slug>/tie")
 @roles_required("organiser")
 def record_tie(slug: str):
-    election = _election(slug)
+    election = election_or_404(slug)
     session = get_session()
     award, winner = request.form.get("award", ""), request.form.get("winner", "")
     try:
