@@ -37,7 +37,9 @@ IN_FLIGHT = 350
 PROCESSES = 4
 WORKERS = 2
 STARTUP = 2.0  # seconds for the generator processes to start before a phase begins
-RAMP = 4.0  # seconds of load before the measured window opens
+STAGGER = 4.0  # seconds over which the clients of a phase start
+WARM_UP = 20.0  # seconds of voter load before the window opens: two paths' time when saturated
+TRIVIAL_WARM_UP = STAGGER + 1.0  # a trivial request takes milliseconds: no long warm-up
 MAX_PATHS_PER_SECOND = 300  # tokens prepared per second of a round: more than any server here does
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ATTEMPT = re.compile(r'name="attempt" value="([^"]+)"')
@@ -125,15 +127,18 @@ def vote(base: str, token: str, pace: bool = False, rng: random.Random | None = 
 
 
 # --- Generator processes -------------------------------------------------------------------------
-# Each phase runs a ramp, then a measured window, then lets the last requests drain; only
+# Each phase warms up, then runs a measured window, then lets the last requests drain; only
 # what completes inside the window counts, so the 350 in flight at its edges do not. The
-# clients start at random moments of the ramp: started together, they would stay in step
-# (the server serves them first come, first served) and finish their paths in waves of
-# 350, which a window of a few seconds would catch two or three of.
+# clients start at random moments of the first seconds: started together, they would stay
+# in step (the server serves them first come, first served) and finish their paths in waves
+# of 350. The warm-up lasts at least two paths' time: with 350 in flight a saturated server
+# takes about ten seconds per path here, and a window opened earlier would count only the
+# first wave of paths, whatever the server's speed.
 
 
 @dataclass(frozen=True)
 class Window:
+    starts: float  # when the clients start
     opens: float
     closes: float
 
@@ -161,7 +166,7 @@ def _throughput(base: str, tokens: list[str], threads: int, window: Window) -> t
                 elif window.holds(finished):
                     done[0] += 1
 
-    _run_threads(voter, threads, window.opens - RAMP)
+    _run_threads(voter, threads, window.starts)
     return done[0], done[1]
 
 
@@ -179,7 +184,7 @@ def _trivial(base: str, threads: int, window: Window) -> int:
                     count[0] += 1
         browser.close()
 
-    _run_threads(client, threads, window.opens - RAMP)
+    _run_threads(client, threads, window.starts)
     return count[0]
 
 
@@ -206,10 +211,10 @@ def _hall(base: str, tokens: list[str], start: float, seed: int) -> list[tuple[b
 
 
 def _run_threads(target, count: int, start: float) -> None:
-    """Run *count* threads of *target*, each starting at a random moment of the ramp."""
+    """Run *count* threads of *target*, each starting within STAGGER seconds of *start*."""
 
     def staggered() -> None:
-        time.sleep(max(0.0, start + random.uniform(0, RAMP) - time.time()))  # nosec B311
+        time.sleep(max(0.0, start + random.uniform(0, STAGGER) - time.time()))  # nosec B311
         target()
 
     time.sleep(max(0.0, start - time.time()))
@@ -230,15 +235,19 @@ def _in_processes(function, jobs: list[tuple]) -> list:
 
 class Server:
     def __init__(
-        self, env: dict[str, str], workers: int, app: str = "wsgi:app", port: int = 8071
+        self,
+        env: dict[str, str],
+        workers: int,
+        app: str = "wsgi:app",
+        config: str | None = None,
+        port: int = 8071,
     ) -> None:
         """Start gunicorn on *app* with *env*, with the production settings but no access log.
 
-        The bare reference app brings its own (empty) settings instead of gunicorn.conf.py,
-        whose start-up check needs an instance folder.
+        *config* replaces gunicorn.conf.py (whose start-up check needs an instance folder).
         """
         self.base = f"http://127.0.0.1:{port}"
-        settings = [] if app == "wsgi:app" else ["--config", f"python:{app.split(':')[0]}"]
+        settings = ["--config", config] if config else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -278,9 +287,9 @@ def split(items: list, parts: int) -> list[list]:
     return [items[i::parts] for i in range(parts)]
 
 
-def _window(seconds: float) -> Window:
-    opens = time.time() + STARTUP + RAMP
-    return Window(opens, opens + seconds)
+def _window(seconds: float, warm_up: float) -> Window:
+    starts = time.time() + STARTUP
+    return Window(starts, starts + warm_up, starts + warm_up + seconds)
 
 
 def _rounds(
@@ -290,13 +299,13 @@ def _rounds(
     threads = [len(part) for part in split(range(IN_FLIGHT), processes)]
     path_rates, trivial_rates, failed = [], [], 0
     for supply in supplies:
-        window = _window(seconds)
+        window = _window(seconds, WARM_UP)
         share = split(supply, processes)
         paths = _in_processes(
             _throughput, [(base, share[i], threads[i], window) for i in range(processes)]
         )
         failed += sum(p[1] for p in paths)
-        window = _window(seconds / 2)
+        window = _window(seconds / 2, TRIVIAL_WARM_UP)
         trivial = sum(
             _in_processes(_trivial, [(base, threads[i], window) for i in range(processes)])
         )
@@ -305,8 +314,20 @@ def _rounds(
     return path_rates, trivial_rates, failed
 
 
+def _summary(path_rates: list[float], trivial_rates: list[float], failed: int) -> dict:
+    """Medians over the rounds; the ratio is taken per round, then its median."""
+    ratios = [p / t for p, t in zip(path_rates, trivial_rates, strict=True)]
+    return {
+        "paths_per_second": statistics.median(path_rates),
+        "trivial_per_second": statistics.median(trivial_rates),
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "failed_paths": failed,
+    }
+
+
 def _tokens_per_round(seconds: float) -> int:
-    return int((RAMP + seconds + 5) * MAX_PATHS_PER_SECOND)
+    return int((WARM_UP + seconds + 5) * MAX_PATHS_PER_SECOND)
 
 
 def measure(
@@ -342,16 +363,11 @@ def measure(
         finally:
             server.stop()
     casts = sorted(cast for ok, cast in hall if ok)
-    ratios = [p / t for p, t in zip(path_rates, trivial_rates, strict=True)]
     return {
         "database": kind,
         "workers": workers,
         "rounds": rounds,
-        "paths_per_second": statistics.median(path_rates),
-        "trivial_per_second": statistics.median(trivial_rates),
-        "ratio": statistics.median(ratios),
-        "ratios": ratios,
-        "failed_paths": failed,
+        **_summary(path_rates, trivial_rates, failed),
         "hall_errors": sum(1 for ok, _ in hall if not ok),
         "cast_p50_ms": 1000 * statistics.median(casts) if casts else float("nan"),
         "cast_p99_ms": 1000 * casts[min(len(casts) - 1, int(0.99 * len(casts)))]
@@ -365,40 +381,38 @@ def measure_bare(
 ) -> dict:
     """The same throughput and trivial phases against bench/bare_app.py: the framework alone."""
     supplies = [[f"bare-{r}-{n}" for n in range(_tokens_per_round(seconds))] for r in range(rounds)]
-    server = Server(dict(os.environ), workers, app="bench.bare_app:app")
+    server = Server(
+        dict(os.environ), workers, app="bench.bare_app:app", config="python:bench.bare_app"
+    )
     try:
         path_rates, trivial_rates, failed = _rounds(server.base, supplies, seconds, processes)
     finally:
         server.stop()
-    ratios = [p / t for p, t in zip(path_rates, trivial_rates, strict=True)]
-    return {
-        "paths_per_second": statistics.median(path_rates),
-        "trivial_per_second": statistics.median(trivial_rates),
-        "ratio": statistics.median(ratios),
-        "ratios": ratios,
-        "failed_paths": failed,
-    }
+    return _summary(path_rates, trivial_rates, failed)
+
+
+def _rates(figures: dict) -> str:
+    each = ", ".join(f"{r:.3f}" for r in figures["ratios"])
+    return (
+        f"{figures['paths_per_second']:.1f} paths/s ({figures['failed_paths']} failed), "
+        f"{figures['trivial_per_second']:.0f} trivial requests/s, ratio {figures['ratio']:.3f} "
+        f"(median of {each}"
+    )
 
 
 def report(figures: dict) -> str:
-    each = ", ".join(f"{r:.3f}" for r in figures["ratios"])
     return (
-        f"B1 {figures['database']} ({figures['workers']} gunicorn workers): "
-        f"{figures['paths_per_second']:.1f} voter paths/s ({figures['failed_paths']} failed), "
-        f"{figures['trivial_per_second']:.0f} trivial requests/s, ratio {figures['ratio']:.3f} "
-        f"(median of {each}; target >= 0.06); hall of {IN_FLIGHT}: cast p50 "
+        f"B1 {figures['database']} ({figures['workers']} gunicorn workers): voter "
+        f"{_rates(figures)}; target >= 0.06); hall of {IN_FLIGHT}: cast p50 "
         f"{figures['cast_p50_ms']:.1f} ms, p99 {figures['cast_p99_ms']:.1f} ms (target < 100), "
         f"{figures['hall_errors']} errors"
     )
 
 
 def report_bare(figures: dict) -> str:
-    each = ", ".join(f"{r:.3f}" for r in figures["ratios"])
     return (
-        f"B1 bare Flask reference (bench/bare_app.py, same six steps, no database): "
-        f"{figures['paths_per_second']:.1f} paths/s ({figures['failed_paths']} failed), "
-        f"{figures['trivial_per_second']:.0f} trivial requests/s, ratio {figures['ratio']:.3f} "
-        f"(median of {each})"
+        "B1 bare Flask reference (bench/bare_app.py, same six steps, no database): "
+        f"{_rates(figures)})"
     )
 
 
