@@ -341,7 +341,7 @@ def measure(
     with instance(kind) as where:
         app = where.app()
         tokens = open_election_with(app, 1 + rounds * _tokens_per_round(seconds) + IN_FLIGHT)
-        app.extensions["voting.db"].engine.dispose()
+        app.extensions["voting.db"].dispose()
         hall_tokens, warm_up = tokens[:IN_FLIGHT], tokens[IN_FLIGHT]
         supplies = split(tokens[IN_FLIGHT + 1 :], rounds)  # fresh tokens for each round
         server = Server(where.env(), workers)

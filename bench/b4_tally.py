@@ -14,7 +14,8 @@ import argparse
 from bench.setup import Instance, closed_elections
 from bench.timing import best_of_pairs
 from voting.db import get_session
-from voting.operations.elections import find_election, load_categories
+from voting.operations.elections import find_election
+from voting.operations.layout import load_categories
 from voting.operations.results import count_election
 
 TARGET = 3.0

@@ -16,7 +16,7 @@ import segno
 
 from bench.setup import instance, open_election_with
 from bench.timing import best_of_pairs, seconds
-from voting import context
+from voting import services
 from voting.cards import render_cards
 from voting.db import get_session
 from voting.operations.elections import find_election
@@ -33,7 +33,7 @@ def measure(attendees: int = 10_000, rounds: int = 1) -> dict:
         with app.test_request_context():
             session = get_session()
             election = find_election(session, "ecc2016")
-            codec, key = context.codec(), context.keys().delivery_key(election.slug)
+            codec, key = services.codec(), services.keys().delivery_key(election.slug)
             base = "https://vote.example.org"
 
             def links() -> None:

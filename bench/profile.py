@@ -63,7 +63,8 @@ def profile_verify(ballots: int) -> Profiler:
 
 def profile_tally(ballots: int, kind: str) -> Profiler:
     from voting.db import get_session
-    from voting.operations.elections import find_election, load_categories
+    from voting.operations.elections import find_election
+    from voting.operations.layout import load_categories
     from voting.operations.results import count_election
 
     with closed_elections(ballots) as (instances, _):

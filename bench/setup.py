@@ -18,11 +18,12 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import insert, select, text
 
-from voting import context, create_app
-from voting.db import Base, get_session, make_engine, migrate
+from voting import create_app, services
+from voting.db import get_session, make_engine, migrate, writing
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
 from voting.instance import KeyStore, write_default_config
+from voting.models import Base
 from voting.operations.attendees import import_roster
 from voting.operations.ballots import cast_ballot
 from voting.operations.elections import close_election, find_election, load_election, open_election
@@ -77,31 +78,44 @@ def instance(kind: str) -> Iterator[Instance]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+BENCH = "benchmark"  # the actor in the activity log
+
+
 def open_election_with(app, attendees: int) -> list[str]:
     """Load the example election, import *attendees* people, open it; their ballot tokens."""
     rows = ["name,email"] + [f"Voter {i},voter{i}@example.org" for i in range(attendees)]
+    roster = parse_roster("\n".join(rows).encode())
     with app.app_context():
         session = get_session()
-        keys = context.keys()
-        election = load_election(
-            session,
-            parse_definition(EXAMPLE.read_bytes()),
-            ensure_delivery_key=keys.ensure_delivery_key,
-        ).election
-        import_roster(
-            session,
-            election,
-            parse_roster("\n".join(rows).encode()),
-            delivery_key=lambda: keys.delivery_key(election.slug),
-        )
-        open_election(
-            session, election, keys.delivery_key(election.slug), context.signer(), context.now()
-        )
-        session.commit()
+        keys = services.keys()
+        with writing(session):
+            election = load_election(
+                session,
+                BENCH,
+                parse_definition(EXAMPLE.read_bytes()),
+                services.now(),
+                ensure_delivery_key=keys.ensure_delivery_key,
+            ).election
+            import_roster(
+                session,
+                BENCH,
+                election,
+                roster,
+                services.now(),
+                delivery_key=lambda: keys.delivery_key(election.slug),
+            )
+            open_election(
+                session,
+                BENCH,
+                election,
+                keys.delivery_key(election.slug),
+                services.signer(),
+                services.now(),
+            )
         links = personal_links(
             session,
             find_election(session, "ecc2016"),
-            context.codec(),
+            services.codec(),
             keys.delivery_key("ecc2016"),
             "x",
         )
@@ -119,24 +133,23 @@ def cast_ballots(app, tokens: list[str], *, seed: int = 1, batch: int = 500) -> 
         election = find_election(session, "ecc2016")
         awards = [(a.slug, [n.slug for n in a.nominees]) for a in ballot_layout(session, election)]
         weights = {slug: [*range(len(names), 0, -1), 1] for slug, names in awards}
-        codec, signer = context.codec(), context.signer()
+        codec, signer = services.codec(), services.signer()
         for start in range(0, len(tokens), batch):
-            for token in tokens[start : start + batch]:
-                choices = {
-                    slug: rng.choices([*names, "abstain"], weights[slug])[0]
-                    for slug, names in awards
-                }
-                cast_ballot(session, codec, signer, token, choices, context.now())
-            session.commit()
+            with writing(session):
+                for token in tokens[start : start + batch]:
+                    choices = {
+                        slug: rng.choices([*names, "abstain"], weights[slug])[0]
+                        for slug, names in awards
+                    }
+                    cast_ballot(session, codec, signer, token, choices, services.now())
 
 
 def closed_election(app, ballots: int) -> None:
     """The example election with *ballots* cast and voting closed (the tally sealed)."""
     cast_ballots(app, open_election_with(app, ballots))
-    with app.app_context():
-        session = get_session()
-        close_election(session, find_election(session, "ecc2016"), context.signer(), context.now())
-        session.commit()
+    with app.app_context(), writing(get_session()) as session:
+        election = find_election(session, "ecc2016")
+        close_election(session, BENCH, election, services.signer(), services.now())
 
 
 @contextlib.contextmanager

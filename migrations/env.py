@@ -6,8 +6,7 @@ SQLite cannot alter tables in place, so every migration runs in batch mode.
 from alembic import context
 from sqlalchemy import create_engine
 
-from voting import models  # noqa: F401  (registers the tables on the metadata)
-from voting.db import Base
+from voting.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -21,9 +21,10 @@ from sqlalchemy import text
 from tests.browser import launch_chromium
 from tests.helpers import ElectionFactory
 from voting import create_app
-from voting.db import Base, make_engine, migrate
+from voting.db import make_engine, migrate
 from voting.instance import KeyStore, write_default_config
-from voting.sending import wait_for_senders
+from voting.mail.sending import wait_for_senders
+from voting.models import Base
 
 PG_ADMIN_URL = os.environ.get("VOTING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASES = os.environ.get("VOTING_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -100,7 +101,7 @@ def app(instance_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     )
     yield app
     wait_for_senders()
-    app.extensions["voting.db"].engine.dispose()
+    app.extensions["voting.db"].dispose()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from voting import context
-from voting.db import get_session
+from voting import services
+from voting.db import get_session, writing
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
 from voting.operations import audit
@@ -24,6 +24,8 @@ from voting.operations.elections import (
     open_election,
 )
 from voting.operations.tokens import personal_links
+
+TEST_ACTOR = "test"
 
 EXAMPLE_TOML = Path(__file__).resolve().parent.parent / "voting" / "examples" / "ecc2016.toml"
 RECEIPT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -95,31 +97,34 @@ class ElectionFactory:
     ) -> ElectionHandle:
         source = toml if toml is not None else EXAMPLE_TOML.read_text()
         definition = parse_definition(source)
-        with self.app.app_context():
-            session = get_session()
-            keys = context.keys()
+        with self.app.app_context(), writing(get_session()) as session:
+            keys = services.keys()
             election = load_election(
                 session,
+                TEST_ACTOR,
                 definition,
+                now or services.now(),
                 ensure_delivery_key=keys.ensure_delivery_key,
                 origin_base="vote.example.org",
             ).election
             if attendees:
                 import_roster(
                     session,
+                    TEST_ACTOR,
                     election,
                     parse_roster(roster_csv(attendees)),
+                    now or services.now(),
                     delivery_key=lambda: keys.delivery_key(election.slug),
                 )
             if open_voting:
                 open_election(
                     session,
+                    TEST_ACTOR,
                     election,
                     keys.delivery_key(election.slug),
-                    context.signer(),
-                    now or context.now(),
+                    services.signer(),
+                    now or services.now(),
                 )
-            session.commit()
         handle = ElectionHandle(
             slug=definition.slug,
             categories={c.slug: [n.slug for n in c.nominees] for c in definition.categories},
@@ -134,40 +139,36 @@ class ElectionFactory:
             links = personal_links(
                 session,
                 election,
-                context.codec(),
-                context.keys().delivery_key(slug),
+                services.codec(),
+                services.keys().delivery_key(slug),
                 "http://localhost",
             )
         return [link.url.rsplit("/v/", 1)[1] for link in links]
 
     def close(self, slug: str, now: datetime | None = None):
         """Close voting as `voting close` does (keeping the delivery key)."""
-        with self.app.app_context():
-            session = get_session()
+        with self.app.app_context(), writing(get_session()) as session:
             election = find_election(session, slug)
-            result = close_election(session, election, context.signer(), now or context.now())
-            session.commit()
-            return result
+            return close_election(
+                session, TEST_ACTOR, election, services.signer(), now or services.now()
+            )
 
     def board(self, slug: str) -> list[bytes]:
         """The election's board file, line by line, as the export writes it."""
         with self.app.app_context():
             session = get_session()
             election = find_election(session, slug)
-            return list(audit.export_board(session, election, context.signer()))
+            return list(audit.export_board(session, election, services.signer()))
 
     def vkey(self, slug: str) -> str:
         with self.app.app_context():
             election = find_election(get_session(), slug)
-            return context.signer().verifier_key(election.origin).vkey
+            return services.signer().verifier_key(election.origin).vkey
 
     def run(self, func: Callable, *args, **kwargs):
-        """Call an operation (session, election, ...) in an app context and commit."""
-        with self.app.app_context():
-            session = get_session()
-            result = func(session, *args, **kwargs)
-            session.commit()
-            return result
+        """Call an operation (session, ...) in an app context, in one write."""
+        with self.app.app_context(), writing(get_session()) as session:
+            return func(session, *args, **kwargs)
 
 
 class FormParser(HTMLParser):

@@ -10,7 +10,7 @@ import psycopg
 
 from tests.conftest import PG_ADMIN_URL
 from tests.server import Gunicorn, HttpVoter
-from voting import context, create_app, verify
+from voting import create_app, services, verify
 from voting.db import get_session
 from voting.models import Ballot, SpentToken
 from voting.operations import audit
@@ -25,9 +25,9 @@ def board_of(instance_path, database_url: str) -> verify.BoardReport:
     with app.app_context():
         session = get_session()
         election = find_election(session, "ecc2016")
-        lines = list(audit.export_board(session, election, context.signer()))
+        lines = list(audit.export_board(session, election, services.signer()))
         assert session.query(Ballot).count() == session.query(SpentToken).count()
-    app.extensions["voting.db"].engine.dispose()
+    app.extensions["voting.db"].dispose()
     return verify.verify_board(lines, partial=True)
 
 

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import vote_with_client
 from tests.smtp import SmtpServer
 from tests.staff import csrf_of, staff_client
-from voting import verify
+from voting import services, verify
 from voting.db import get_session
 from voting.models import ActivityRecord, Attendee
 
@@ -135,10 +135,8 @@ def test_after_close_the_desk_can_change_nothing(app, desk, elections):
     elections.create(attendees=2)
     elections.close("ecc2016")
     with app.app_context():
-        get_session()  # the key was kept by the test helper; destroy it as `voting close` does
-        from voting import context
-
-        context.keys().destroy_delivery_key("ecc2016")
+        # The key was kept by the test helper; destroy it as `voting close` does.
+        services.keys().destroy_delivery_key("ecc2016")
     person = attendee_id(app, 1)
     page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
     assert "unknown (voting is over)" in page and "Replace the ballot" not in page

@@ -18,7 +18,7 @@ def sqlite_app(app, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite locking")
     app.config["SQLITE_BUSY_TIMEOUT"] = 0.2
-    app.extensions["voting.db"].engine.dispose()
+    app.extensions["voting.db"].dispose()
     from voting.db import Database
 
     app.extensions["voting.db"] = Database.connect(database_url, busy_timeout=0.2)

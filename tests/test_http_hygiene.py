@@ -123,4 +123,4 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_and_address_count(tmp_path,
     assert "Strict-Transport-Security" in response.headers
     ignored = app.test_client().get("/", headers=headers)  # no proxy configured: not trusted
     assert "Strict-Transport-Security" not in ignored.headers
-    proxied.extensions["voting.db"].engine.dispose()
+    proxied.extensions["voting.db"].dispose()

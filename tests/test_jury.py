@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from tests.helpers import vote_with_client
 from tests.staff import PASSWORD, add_user, csrf_of, sign_in
-from voting.db import Base, get_session
-from voting.models import AuditHead
+from voting.db import get_session, writing
+from voting.models import AuditHead, Base
 
 PICK = {"cluster-manager": "jane-doe", "strategic-partnership": "alpine-health"}
 
@@ -106,15 +106,13 @@ def test_overview_verifies_the_board_and_offers_the_files(app, runner, elections
 def test_overview_reports_a_tampered_database(app, runner, elections):
     election = elections.create(attendees=3)
     vote_with_client(app.test_client(), election.tokens[0], PICK)
-    with app.app_context():
-        session = get_session()
+    with app.app_context(), writing(get_session()) as session:
         entries = Base.metadata.tables["audit_entries"]
         session.execute(
             entries.update()
             .where(entries.c.kind == "attendees.imported")
             .values(body=entries.c.body + " ")
         )
-        session.commit()
     add_user(runner, "jules", "jury")
     client = app.test_client()
     sign_in(client, "jules")

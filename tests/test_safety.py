@@ -26,7 +26,7 @@ def served(instance_path, database_url):
 
     yield build
     for app in apps:
-        app.extensions["voting.db"].engine.dispose()
+        app.extensions["voting.db"].dispose()
 
 
 def reason(app) -> str:

@@ -7,7 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import DateTime, Integer, text
 
 from voting import models  # noqa: F401
-from voting.db import Base, database
+from voting.db import database
+from voting.models import Base
 
 TOKEN_AND_BALLOT_TABLES = {
     "eligible_tokens",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from tests.helpers import definition_toml, form_on, vote_with_client
-from voting.db import get_session
+from voting.db import get_session, writing
 from voting.domain.tokens import BallotTokenCodec, personal_serial
 from voting.models import Ballot, EligibleToken
 from voting.operations.elections import find_election
@@ -159,11 +159,9 @@ def test_token_of_another_election_is_rejected(app, client, elections):
 
 def test_revoked_token_gets_410(app, client, elections):
     election = elections.create()
-    with app.app_context():
-        session = get_session()
-        # The desk's reissue (a later issue) marks the old hash revoked; emulate its effect.
+    with app.app_context(), writing(get_session()) as session:
+        # The desk's reissue marks the old hash revoked; emulate its effect.
         session.execute(update(EligibleToken).values(revoked=True))
-        session.commit()
     response = client.get(f"/v/{election.tokens[0]}")
     assert response.status_code == 410
 

@@ -1,7 +1,9 @@
-"""Printable ballot cards: a QR code of the ballot link, the typed-in code, a line of how-to.
+"""Printable ballot cards as a PDF: a QR code of the ballot link, the typed-in code, a line of
+how-to.
 
-Plain Python on top of segno (QR) and fpdf2 (PDF); no Flask. Cards come in two layouts:
-eight to an A4 sheet (cut along the grey lines) or one per badge insert (102 x 76 mm).
+Plain Python on top of segno (QR) and fpdf2 (PDF); no Flask, no database. Cards come in two
+layouts: eight to an A4 sheet (cut along the grey lines) or one per badge insert
+(102 x 76 mm). Which cards to print and what to record is ``voting.workflows.print_cards``.
 """
 
 from __future__ import annotations
@@ -13,19 +15,9 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 
+from voting.domain.tokens import Card
+
 FONTS = Path(__file__).resolve().parent / "fonts"
-
-
-@dataclass(frozen=True)
-class Card:
-    """One ballot: what the QR code holds and what is printed around it."""
-
-    url: str
-    code: str
-    name: str = ""  # empty on anonymous cards
-    organisation: str = ""
-    language: str = ""
-
 
 @dataclass(frozen=True)
 class Layout:

@@ -1,50 +1,51 @@
-"""Database wiring: one engine per app, one session per request or command, durable SQLite.
+"""Database wiring: engines, one session per request or command, and short write transactions.
+
+A session reads by default and takes no lock: on SQLite a plain ``BEGIN`` with the
+connection set to ``query_only``, on PostgreSQL autocommit statements in read-only mode. A
+write happens only inside ``writing(session)``: one short transaction that starts with
+``BEGIN IMMEDIATE`` behind a writer queue on SQLite (so two casts never both read the log
+head and then fight over the write lock), or a read-write transaction on PostgreSQL, and
+commits when the block ends. A write attempted outside it fails at once instead of taking a
+lock by surprise, so slow work (parsing, PDFs, mail) can never hold one.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before the voter
-sees a receipt) and a busy timeout. Sessions that may write start with ``BEGIN IMMEDIATE``
-so two casts never both read the log head and then fight over the write lock; read-only
-requests (GET) start deferred and never wait for a writer.
+sees a receipt) and a busy timeout.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+_WRITER = "voting_writer"  # the execution option that makes a connection a writer
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+def make_engine(url: str, *, busy_timeout: float = 30.0, read_only: bool = False) -> Engine:
+    """Create an engine; SQLite is set up for durability and begins its own transactions.
 
-
-def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
-    """Create the engine, with SQLite set up for durability and an explicit BEGIN."""
+    *read_only* (PostgreSQL) makes an autocommit engine whose every statement is read-only.
+    """
     if not url.startswith("sqlite"):
         # No ping before each checkout (a round trip on every request); a connection the
         # server dropped is replaced after its first error instead.
+        if read_only:
+            return create_engine(
+                url,
+                pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c default_transaction_read_only=on"},
+            )
         return create_engine(url, pool_recycle=1800)
     engine = create_engine(url, connect_args={"timeout": busy_timeout})
 
@@ -62,10 +63,13 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):  # type: ignore[no-untyped-def]
-        immediate = connection.get_execution_options().get("voting_writer", False)
-        if immediate:
+        if connection.get_execution_options().get(_WRITER, False):
             writers.enter(connection.connection.dbapi_connection)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            connection.exec_driver_sql("PRAGMA query_only=0")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("PRAGMA query_only=1")
+            connection.exec_driver_sql("BEGIN")
 
     @event.listens_for(engine, "checkin")
     def _done(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -98,28 +102,83 @@ class _WriterQueue:
             os.close(descriptor)  # closing the file releases its lock
 
 
+class DatabaseSession(Session):
+    """A session that reads through the reader engine and writes only inside ``writing``.
+
+    SQLAlchemy's documented way to route a session's statements (``get_bind``): every
+    statement of one transaction goes to the same engine, chosen when it begins.
+    """
+
+    def __init__(self, reader: Engine, writer: Engine) -> None:
+        super().__init__(expire_on_commit=False)
+        self.reader_engine = reader
+        self.writer_engine = writer
+        self.is_writing = False
+
+    def get_bind(self, mapper=None, *, clause=None, **kwargs):  # type: ignore[no-untyped-def, override]
+        return self.writer_engine if self.is_writing else self.reader_engine
+
+
+class NestedWrite(RuntimeError):
+    """``writing`` was entered while the session was already writing: one write at a time."""
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """One short write transaction: begun for writing, committed when the block ends.
+
+    Whatever the session was reading is ended first and its objects expired, so the write
+    sees every row as it is under the lock. An exception rolls the write back. Keep the
+    block to the write itself: parse, render and send before or after it.
+    """
+    if not isinstance(session, DatabaseSession):
+        raise TypeError("writing() needs a session made by Database.session()")
+    if session.is_writing:
+        raise NestedWrite("already writing: commit one write before beginning the next")
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("objects were changed outside a write transaction")
+    session.rollback()
+    session.is_writing = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.is_writing = False
+
+
+def done_reading(session: Session) -> None:
+    """End the read transaction before slow work (a PDF, a mail server), so it pins no
+    snapshot of the database meanwhile; the objects it loaded stay usable."""
+    if isinstance(session, DatabaseSession) and not session.is_writing:
+        session.commit()
+
+
 @dataclass
 class Database:
-    """The app's engine and its two session factories: for readers and for writers."""
+    """The app's engines: one that reads without locks, one that writes."""
 
-    engine: Engine
-    reader: sessionmaker[Session]
-    writer: sessionmaker[Session]
+    engine: Engine  # the writer; migrations and backups use it too
+    read_engine: Engine
 
     @classmethod
     def connect(cls, url: str, *, busy_timeout: float = 30.0) -> Database:
         engine = make_engine(url, busy_timeout=busy_timeout)
-        write_engine = engine.execution_options(voting_writer=True)
-        read_engine = engine
-        if engine.dialect.name == "postgresql":
-            # Readers see each statement's committed data either way (READ COMMITTED); in
-            # autocommit they spare the BEGIN and ROLLBACK round trips on every page.
-            read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        return cls(
-            engine=engine,
-            reader=sessionmaker(read_engine, expire_on_commit=False),
-            writer=sessionmaker(write_engine, expire_on_commit=False),
-        )
+        if engine.dialect.name == "sqlite":
+            # One pool: a connection is a reader or a writer by how its transaction begins.
+            return cls(engine=engine.execution_options(**{_WRITER: True}), read_engine=engine)
+        # Readers see each statement's committed data either way (READ COMMITTED); in
+        # autocommit they spare the BEGIN and ROLLBACK round trips on every page.
+        return cls(engine=engine, read_engine=make_engine(url, read_only=True))
+
+    def session(self) -> DatabaseSession:
+        return DatabaseSession(self.read_engine, self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.read_engine.dispose()
 
 
 def init_app(app: Flask) -> None:
@@ -133,30 +192,11 @@ def database() -> Database:
     return current_app.extensions["voting.db"]
 
 
-def get_session() -> Session:
-    """The session of the current request or command.
-
-    Commands and requests that may change something (POST and the like) get a writer
-    session; GET, HEAD, OPTIONS and views marked ``reads_only`` get a reader.
-    """
+def get_session() -> DatabaseSession:
+    """The session of the current request or command: it reads until ``writing`` begins."""
     if "db_session" not in g:
-        reader = has_request_context() and (
-            request.method in ("GET", "HEAD", "OPTIONS") or g.get("db_reads_only", False)
-        )
-        db = database()
-        g.db_session = (db.reader if reader else db.writer)()
+        g.db_session = database().session()
     return g.db_session
-
-
-def reads_only(view: Callable[P, R]) -> Callable[P, R]:
-    """Mark a POST view that changes no row, so it never waits for SQLite's write lock."""
-
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        g.db_reads_only = True
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _close_session(_exc: BaseException | None) -> None:
@@ -175,7 +215,7 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration; does nothing when it is already there."""
     config = alembic_config(engine)
-    with engine.execution_options(voting_writer=True).begin() as connection:
+    with engine.execution_options(**{_WRITER: True}).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

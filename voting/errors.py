@@ -1,4 +1,10 @@
-"""The few ways an operation refuses, each with a message meant for the person who asked."""
+"""The ways an operation refuses: one root, ``VotingError``, each with a message for the person
+who asked.
+
+Messages are written in English with ``%(name)s`` placeholders and marked with ``N_`` where
+they are raised; the web shows them in the reader's language (``voting.web.texts.error_text``),
+the command line as they are.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,14 @@ class NotFound(VotingError):
 
 class StateError(VotingError):
     """The election's state does not allow this (for example, changing it after opening)."""
+
+
+class KeyMissing(VotingError):
+    """A key the operation needs is not in the instance folder (never made, or destroyed)."""
+
+
+class NotInitialised(VotingError):
+    """The instance folder lacks its configuration: `voting init` has not run."""
 
 
 class BallotRefused(VotingError):

@@ -19,14 +19,13 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from voting.db import current_revision, migrate
+from voting.errors import N_, KeyMissing
 
 CONFIG_FILE = "config.toml"
 DELIVERY_KEY_BYTES = 32
-
-
-class KeyMissing(Exception):
-    """A key the operation needs is not in the instance folder (never made, or destroyed)."""
-
 
 def instance_path_from_env(default: str | os.PathLike[str] = "instance") -> Path:
     """The instance folder: ``$VOTING_INSTANCE`` or ``./instance``, as an absolute path."""
@@ -103,9 +102,9 @@ class KeyStore:
         try:
             key = serialization.load_pem_private_key(self.signing_key_path.read_bytes(), None)
         except FileNotFoundError:
-            raise KeyMissing("no signing key; run `voting init`") from None
+            raise KeyMissing(N_("no signing key; run `voting init`")) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise KeyMissing(f"{self.signing_key_path} is not an Ed25519 key")
+            raise KeyMissing(N_("%(path)s is not an Ed25519 key"), path=str(self.signing_key_path))
         return key
 
     # Delivery keys (one per election) ---------------------------------------------------------
@@ -127,8 +126,11 @@ class KeyStore:
             return bytes.fromhex(path.read_text("ascii").strip())
         except FileNotFoundError:
             raise KeyMissing(
-                f"the delivery key of {election} is gone (destroyed when voting closed, "
-                "or never made): personal links can no longer be derived"
+                N_(
+                    "the delivery key of %(election)s is gone (destroyed when voting closed, "
+                    "or never made): personal links can no longer be derived"
+                ),
+                election=election,
             ) from None
 
     def has_delivery_key(self, election: str) -> bool:
@@ -146,3 +148,27 @@ class KeyStore:
             os.fsync(handle.fileno())
         path.unlink()
         return True
+
+
+def initialise_instance(instance: Path, engine: Engine) -> list[str]:
+    """Create what is missing in the instance folder and migrate; return what was done.
+
+    `voting init` and `voting demo` run it; running it again changes nothing.
+    """
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    done = []
+    if write_default_config(instance):
+        done.append(f"wrote {instance / CONFIG_FILE} with fresh secrets")
+    keys = KeyStore(instance)
+    if keys.ensure_signing_key():
+        done.append(f"made the signing key pair in {keys.directory}")
+    before = current_revision(engine)
+    migrate(engine)
+    after = current_revision(engine)
+    if before != after:
+        done.append(f"migrated the database to {after}")
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        # Attendee data lives here: owner only, like the secrets (SQLite gives its WAL
+        # and shared-memory files the same mode).
+        Path(engine.url.database).chmod(0o600)
+    return done

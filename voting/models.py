@@ -18,15 +18,30 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from voting.db import Base
+from voting.domain.times import in_zone
 
 ELECTION_STATES = ("draft", "open", "closed", "revealed")
+
+# Constraint names the same on SQLite and PostgreSQL, so migrations can name them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
 ROLES = ("organiser", "desk", "jury")
 
 
@@ -61,6 +76,34 @@ class Election(Base):
 
     def __repr__(self) -> str:
         return f"<Election {self.slug} {self.state}>"
+
+    # The lifecycle in words, so no page or operation compares state strings itself.
+    @property
+    def is_draft(self) -> bool:
+        """Still being set up: the definition may change, no ballot can be cast."""
+        return self.state == "draft"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def is_closed(self) -> bool:
+        """Voting is over and the tally sealed, but the reveal has not ended."""
+        return self.state == "closed"
+
+    @property
+    def is_revealed(self) -> bool:
+        return self.state == "revealed"
+
+    @property
+    def is_over(self) -> bool:
+        """No more ballots: closed, or closed and revealed."""
+        return self.state in ("closed", "revealed")
+
+    def local_time(self, moment: datetime | None) -> datetime | None:
+        """A stored UTC moment in the election's own time zone, for display."""
+        return in_zone(moment, self.timezone)
 
 
 class Category(Base):
@@ -127,6 +170,8 @@ class Attendee(Base):
     delivery_detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Name, email, organisation and reference folded for search (voting.domain.text).
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ActivityRecord(Base):

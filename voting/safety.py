@@ -53,7 +53,7 @@ def _missing_delivery_keys(app: Flask, keys: KeyStore) -> list[str]:
     from voting.models import Election
 
     try:
-        with app.extensions["voting.db"].reader() as session:
+        with app.extensions["voting.db"].session() as session:
             slugs = (
                 session.execute(select(Election.slug).where(Election.state.in_(("draft", "open"))))
                 .scalars()

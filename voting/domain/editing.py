@@ -7,17 +7,21 @@ Each function changes the nested tables in place; the caller then reads them bac
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from voting.domain.text import fold
+from voting.errors import N_, VotingError
 
 
-class EditError(Exception):
+class EditError(VotingError):
     """The edit names an award or finalist that is not there."""
 
 
 def slugify(text: str, taken: set[str]) -> str:
-    """A slug made from *text*, unique among *taken* (a suffix -2, -3 ... when needed)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:56] or "item"
+    """A slug made from *text*, unique among *taken* (a suffix -2, -3 ... when needed).
+
+    Any script is spelled in Latin letters first: "Zoë Ström" -> zoe-strom, "Дарья" -> darya.
+    """
+    base = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:56] or "item"
     if base == "abstain":
         base = "abstain-1"
     slug, number = base, 2
@@ -30,14 +34,14 @@ def _category(document: dict, slug: str) -> dict:
     for category in document["categories"]:
         if category["slug"] == slug:
             return category
-    raise EditError(f"there is no award {slug!r}")
+    raise EditError(N_("there is no award %(slug)s"), slug=repr(slug[:64]))
 
 
 def _nominee(category: dict, slug: str) -> dict:
     for nominee in category["nominees"]:
         if nominee["slug"] == slug:
             return nominee
-    raise EditError(f"there is no finalist {slug!r}")
+    raise EditError(N_("there is no finalist %(slug)s"), slug=repr(slug[:64]))
 
 
 def _move(items: list[dict], item: dict, delta: int) -> None:

@@ -14,12 +14,25 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, Signer
 
 SERIAL_BYTES = 16
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _MAX_TOKEN_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Card:
+    """One ballot as it reaches a voter, on paper or by email: what the QR code holds (the
+    link), the code to type instead, and for a personal ballot whose it is."""
+
+    url: str
+    code: str
+    name: str = ""  # empty on anonymous cards
+    organisation: str = ""
+    language: str = ""
 
 
 class BadToken(Exception):

@@ -1,17 +1,20 @@
-"""Importing the attendee list: add new attendees, update known ones (matched by email)."""
+"""The attendee list: importing it (add new attendees, update known ones, matched by email),
+counting and searching it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting.domain.roster import Roster
-from voting.errors import StateError
+from voting.domain.text import search_key, search_words
+from voting.errors import N_, StateError
 from voting.models import Attendee, Election, EligibleToken
-from voting.operations import audit
+from voting.operations import activity, audit
 from voting.operations.tokens import personal_token_hashes
 
 
@@ -28,17 +31,25 @@ class ImportResult:
 
 def import_roster(
     session: Session,
+    actor: str,
     election: Election,
     roster: Roster,
+    now: datetime,
     *,
     delivery_key: Callable[[], bytes],
+    source: str = "",
 ) -> ImportResult:
     """Store a checked roster. After opening, new attendees' tokens join the eligible set.
 
-    *delivery_key* is called only when tokens must be derived (voting already open).
+    *delivery_key* is called only when tokens must be derived (voting already open);
+    *source* (the file's name) goes into the activity log.
     """
-    if election.state not in ("draft", "open"):
-        raise StateError(f"election {election.slug} is {election.state}: the list is final")
+    if election.is_over:
+        raise StateError(
+            N_("election %(election)s is %(state)s: the list is final"),
+            election=election.slug,
+            state=election.state,
+        )
     existing = {
         a.email: a
         for a in session.execute(
@@ -56,6 +67,7 @@ def import_roster(
             "organisation": row.organisation,
             "ref": row.ref,
             "language": row.language,
+            "search_key": search_key(row.name, row.email, row.organisation, row.ref),
         }
         if attendee is None:
             attendee = Attendee(election_id=election.id, email=row.email, **values)
@@ -70,12 +82,7 @@ def import_roster(
             result.unchanged += 1
     result.kept = len(set(existing) - seen)
     session.flush()
-    result.total = (
-        session.scalar(
-            select(func.count()).select_from(Attendee).where(Attendee.election_id == election.id)
-        )
-        or 0
-    )
+    result.total = count_attendees(session, election)
 
     entries: list[tuple[str, dict]] = [
         (
@@ -88,7 +95,7 @@ def import_roster(
             },
         )
     ]
-    if election.state == "open" and new:
+    if election.is_open and new:
         hashes = sorted(
             personal_token_hashes(election.slug, delivery_key(), ((a.id, a.reissue) for a in new))
         )
@@ -99,5 +106,47 @@ def import_roster(
         )
     if result.added or result.updated:
         audit.append_entries(session, election, entries)
-    session.flush()
+    activity.record(
+        session,
+        election,
+        actor,
+        "attendees imported",
+        now,
+        detail=f"{source}: {result.added} added, {result.updated} updated",
+    )
     return result
+
+
+def count_attendees(session: Session, election: Election) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(Attendee).where(Attendee.election_id == election.id)
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class FoundAttendees:
+    attendees: list[Attendee]
+    total: int  # all that match, of which *attendees* is one page
+
+
+def find_attendees(
+    session: Session, election: Election, query: str, *, limit: int, offset: int = 0
+) -> FoundAttendees:
+    """Attendees whose name, email, organisation or reference holds every word of *query*.
+
+    Words may come in any order and without accents: "strom" finds "Björn Ström", and
+    "andersson lars" finds "Lars Andersson". An empty query lists everyone, in list order;
+    otherwise by name.
+    """
+    statement = select(Attendee).where(Attendee.election_id == election.id)
+    words = search_words(query)
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(Attendee.search_key.like(f"%{escaped}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    order = (Attendee.name, Attendee.id) if words else (Attendee.id,)
+    rows = session.execute(statement.order_by(*order).offset(offset).limit(limit)).scalars()
+    return FoundAttendees(attendees=list(rows), total=total)

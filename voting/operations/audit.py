@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from voting import verify
+from voting.domain.times import as_utc
 from voting.models import AuditEntry, AuditHead, Checkpoint, Election
 
 _HASH = 32
@@ -132,12 +133,6 @@ def tree_head(session: Session, election: Election) -> TreeHead:
 # --- Checkpoints ---------------------------------------------------------------------------------
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def checkpoint(
     session: Session,
     election: Election,
@@ -176,7 +171,7 @@ def append_ballot(
     """
     head = _locked_head(session, election)
     entry = _append(session, election, head, [("ballot.cast", data)])[0]
-    last_at = _as_utc(head.checkpoint_at)
+    last_at = as_utc(head.checkpoint_at)
     due = head.size - head.checkpoint_size >= CHECKPOINT_EVERY_ENTRIES or (
         last_at is None or now - last_at >= CHECKPOINT_EVERY
     )
@@ -403,7 +398,7 @@ def check_board(session: Session, election: Election, signer: LogSigner) -> Boar
     try:
         report = verify.verify_board(
             lines,
-            partial=election.state in ("draft", "open"),
+            partial=not election.is_over,
             key=signer.verifier_key(election.origin).vkey,
         )
     except verify.BoardError as exc:

@@ -19,8 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voting import verify
+from voting.domain.times import as_utc
 from voting.domain.tokens import BadToken, BallotTokenCodec, token_hash
 from voting.errors import (
+    N_,
     InvalidToken,
     NotOpenYet,
     TokenRevoked,
@@ -31,7 +33,6 @@ from voting.errors import (
 from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
 from voting.operations import audit
 from voting.operations.audit import LogSigner
-from voting.operations.elections import as_utc, local_time
 from voting.operations.layout import AwardView, ballot_layout
 
 
@@ -92,7 +93,7 @@ def admit(
     try:
         slug, serial = codec.read(token)
     except BadToken:
-        raise InvalidToken("this link is not valid") from None
+        raise InvalidToken(N_("this link is not valid")) from None
     digest = token_hash(serial)
     if lock:
         # The cast path: lock the token's row and look for a spent twin in one statement. A
@@ -100,7 +101,7 @@ def admit(
         # committed meanwhile, the spent token's primary key refuses it at insert.
         election = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).scalar()
         row = None
-        if election is not None and election.state != "draft":
+        if election is not None and not election.is_draft:
             row = session.execute(
                 _TOKEN_LOCKED, {"election": election.id, "digest": digest}
             ).first()
@@ -112,29 +113,29 @@ def admit(
         row = found if found is not None and found.revoked is not None else None
         spent = found is not None and found[2] is not None
     if election is None:
-        raise InvalidToken("this link is not valid")
-    if election.state == "draft":
-        raise NotOpenYet("voting has not opened yet", local_time(election, election.opens_at))
+        raise InvalidToken(N_("this link is not valid"))
+    if election.is_draft:
+        raise NotOpenYet(N_("voting has not opened yet"), election.local_time(election.opens_at))
     if row is None:
-        raise InvalidToken("this link is not valid")
+        raise InvalidToken(N_("this link is not valid"))
     if row.revoked:
-        raise TokenRevoked("this ballot was replaced by a new one")
+        raise TokenRevoked(N_("this ballot was replaced by a new one"))
     if spent:
-        raise TokenSpent("this ballot has already been cast")
+        raise TokenSpent(N_("this ballot has already been cast"))
     check_voting_window(election, now)
     return BallotPass(election=election, token_hash=digest)
 
 
 def check_voting_window(election: Election, now: datetime) -> None:
     """Refuse outside the voting window: the state, and the schedule even if nobody closed."""
-    if election.state in ("closed", "revealed"):
-        raise VotingClosed("voting has closed")
+    if election.is_over:
+        raise VotingClosed(N_("voting has closed"))
     opens_at = as_utc(election.opens_at)
     if opens_at is not None and now < opens_at:
-        raise NotOpenYet("voting has not opened yet", local_time(election, opens_at))
+        raise NotOpenYet(N_("voting has not opened yet"), election.local_time(opens_at))
     closes_at = as_utc(election.closes_at)
     if closes_at is not None and now >= closes_at:
-        raise VotingClosed("voting has closed", local_time(election, closes_at))
+        raise VotingClosed(N_("voting has closed"), election.local_time(closes_at))
 
 
 def parse_choices(
@@ -149,7 +150,7 @@ def parse_choices(
         elif value in {n.slug for n in category.nominees}:
             choices[category.slug] = value
         else:
-            raise InvalidChoice(f"no valid choice for {category.slug}")
+            raise InvalidChoice(N_("no valid choice for %(award)s"), award=category.slug)
     return choices
 
 
@@ -195,7 +196,7 @@ def cast_ballot(
             },
         )
     except IntegrityError:
-        raise TokenSpent("this ballot has already been cast") from None
+        raise TokenSpent(N_("this ballot has already been cast")) from None
     session.execute(_INSERT_BALLOT, {"election_id": election.id, "seq": entry.seq, "nonce": nonce})
     session.execute(
         _INSERT_CHOICES,

@@ -1,4 +1,4 @@
-"""An election's definition and lifecycle: load, open, close.
+"""An election's definition and lifecycle: load or edit, open, close.
 
 draft -> open -> closed -> revealed; each step is a log entry and none goes back.
 """
@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voting import verify
 from voting.domain.definition import ElectionDefinition
+from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
-from voting.errors import NotFound, StateError
+from voting.errors import N_, NotFound, StateError
 from voting.models import Attendee, Ballot, Category, Election, EligibleToken, Nominee
-from voting.operations import audit
+from voting.operations import activity, audit
 from voting.operations.audit import LogSigner
+from voting.operations.layout import load_categories
 from voting.operations.results import count_election
 from voting.operations.tokens import personal_token_hashes
 
@@ -33,40 +34,85 @@ class LoadResult:
 def find_election(session: Session, slug: str | None = None) -> Election:
     """The election named *slug*, or the only one when no slug is given."""
     if slug:
-        if not SLUG_PATTERN.match(slug):
-            raise NotFound(f"no election {slug[:64]!r}")
-        election = session.execute(select(Election).where(Election.slug == slug)).scalar()
+        election = None
+        if SLUG_PATTERN.match(slug):
+            election = session.execute(select(Election).where(Election.slug == slug)).scalar()
         if election is None:
-            raise NotFound(f"no election {slug!r}")
+            raise NotFound(N_("no election %(slug)s"), slug=repr(slug[:64]))
         return election
     slugs = session.execute(select(Election.slug).order_by(Election.slug).limit(6)).scalars().all()
     if not slugs:
-        raise NotFound("there is no election yet; load one with `voting election load FILE.toml`")
+        raise NotFound(
+            N_("there is no election yet; load one with `voting election load FILE.toml`")
+        )
     if len(slugs) > 1:
         listed = ", ".join(slugs[:5]) + (", ..." if len(slugs) > 5 else "")
-        raise NotFound(f"there are several elections ({listed}); choose one with --election")
+        raise NotFound(
+            N_("there are several elections (%(listed)s); choose one with --election"),
+            listed=listed,
+        )
     return find_election(session, slugs[0])
 
 
 def load_election(
     session: Session,
+    actor: str,
     definition: ElectionDefinition,
+    now: datetime,
     *,
     ensure_delivery_key: Callable[[str], object],
     origin_base: str = "localhost",
+    source: str = "",
 ) -> LoadResult:
     """Create a draft election from a definition, or update a draft; refuse once opened.
 
     A new election's log is named ``origin_base/slug`` in its checkpoints, for good.
+    *source* (the file's name) goes into the activity log.
     """
+    result = _store_definition(session, definition, ensure_delivery_key, origin_base)
+    if result.outcome != "unchanged":
+        activity.record(
+            session, result.election, actor, f"election {result.outcome}", now, detail=source
+        )
+    return result
+
+
+def edit_election(
+    session: Session,
+    actor: str,
+    election: Election,
+    definition: ElectionDefinition,
+    now: datetime,
+    *,
+    change: str,
+    ensure_delivery_key: Callable[[str], object],
+) -> LoadResult:
+    """One change made in the awards editor: the whole definition checked and stored again."""
+    if not election.is_draft:
+        raise StateError(N_("Voting has opened: the awards can no longer change."))
+    assert definition.slug == election.slug, "the editor never changes the slug"
+    result = _store_definition(session, definition, ensure_delivery_key, "localhost")
+    if result.outcome != "unchanged":
+        activity.record(session, election, actor, "awards edited", now, detail=change)
+    return result
+
+
+def _store_definition(
+    session: Session,
+    definition: ElectionDefinition,
+    ensure_delivery_key: Callable[[str], object],
+    origin_base: str,
+) -> LoadResult:
     board_definition = definition.to_board()
     canonical = verify.canonical_json(board_definition).decode("utf-8")
     election = session.execute(select(Election).where(Election.slug == definition.slug)).scalar()
     if election is not None and election.definition == canonical:
         return LoadResult(election, "unchanged")
-    if election is not None and election.state != "draft":
+    if election is not None and not election.is_draft:
         raise StateError(
-            f"election {definition.slug} is {election.state}: its definition can no longer change"
+            N_("election %(election)s is %(state)s: its definition can no longer change"),
+            election=definition.slug,
+            state=election.state,
         )
     outcome = "updated"
     if election is not None:
@@ -125,34 +171,27 @@ def _apply_definition(election: Election, definition: ElectionDefinition, canoni
     ]
 
 
-def load_categories(session: Session, election: Election) -> list[Category]:
-    """The awards with their finalists, in ballot order, in two queries."""
-    return list(
-        session.execute(
-            select(Category)
-            .where(Category.election_id == election.id)
-            .order_by(Category.position)
-            .options(selectinload(Category.nominees))
-        ).scalars()
-    )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def open_election(
-    session: Session, election: Election, delivery_key: bytes, signer: LogSigner, now: datetime
+    session: Session,
+    actor: str,
+    election: Election,
+    delivery_key: bytes,
+    signer: LogSigner,
+    now: datetime,
 ) -> verify.Checkpoint:
     """Freeze the ballot set: commit every eligible token hash to the log, then open.
 
     Returns the checkpoint signed at opening: its fingerprint is the one to show the room.
     """
-    if election.state != "draft":
-        raise StateError(f"election {election.slug} is already {election.state}")
+    if not election.is_draft:
+        raise StateError(
+            N_("election %(election)s is already %(state)s"),
+            election=election.slug,
+            state=election.state,
+        )
     empty = [c.title for c in load_categories(session, election) if not c.nominees]
     if empty:
-        raise StateError(f"the award {empty[0]!r} has no finalists yet")
+        raise StateError(N_("the award %(award)s has no finalists yet"), award=repr(empty[0]))
     attendees = session.execute(
         select(Attendee.id, Attendee.reissue).where(Attendee.election_id == election.id)
     ).all()
@@ -162,7 +201,7 @@ def open_election(
         .where(EligibleToken.election_id == election.id)
     ):
         raise StateError(
-            "no attendees yet: import the list with `voting attendees import FILE.csv`"
+            N_("no attendees yet: import the list with `voting attendees import FILE.csv`")
         )
     known = set(
         session.execute(
@@ -186,26 +225,42 @@ def open_election(
                     "token_hashes": hashes,
                 },
             ),
-            ("voting.opened", {"at": _iso(now)}),
+            ("voting.opened", {"at": iso_utc(now)}),
         ],
     )
     election.state = "open"
     session.flush()
-    return audit.checkpoint(session, election, signer, now)
+    signed = audit.checkpoint(session, election, signer, now)
+    activity.record(session, election, actor, "voting opened", now)
+    return signed
 
 
 @dataclass(frozen=True)
 class CloseResult:
     tally: dict
     checkpoint: verify.Checkpoint
+    delivery_key_destroyed: bool = False
 
 
 def close_election(
-    session: Session, election: Election, signer: LogSigner, now: datetime
+    session: Session,
+    actor: str,
+    election: Election,
+    signer: LogSigner,
+    now: datetime,
+    *,
+    keep_delivery_key: bool = False,
 ) -> CloseResult:
-    """Stop voting, unseal every ballot on the log, seal the tally and sign a checkpoint."""
-    if election.state != "open":
-        raise StateError(f"election {election.slug} is {election.state}, not open")
+    """Stop voting, unseal every ballot on the log, seal the tally and sign a checkpoint.
+
+    The delivery key is destroyed after the commit, unless kept (see workflows.close_voting).
+    """
+    if not election.is_open:
+        raise StateError(
+            N_("election %(election)s is %(state)s, not open"),
+            election=election.slug,
+            state=election.state,
+        )
     categories = load_categories(session, election)
     slugs = {c.id: c.slug for c in categories}
     nominee_slugs = {n.id: n.slug for c in categories for n in c.nominees}
@@ -215,7 +270,7 @@ def close_election(
         .order_by(Ballot.seq)
         .options(selectinload(Ballot.choices))
     ).scalars()
-    items: list[tuple[str, dict]] = [("voting.closed", {"at": _iso(now)})]
+    items: list[tuple[str, dict]] = [("voting.closed", {"at": iso_utc(now)})]
     for ballot in ballots:
         choices = {
             slugs[choice.category_id]: nominee_slugs.get(choice.nominee_id)
@@ -231,17 +286,13 @@ def close_election(
     audit.append_entry(session, election, "tally", result)
     election.state = "closed"
     session.flush()
-    return CloseResult(tally=result, checkpoint=audit.checkpoint(session, election, signer, now))
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored moment as an aware UTC datetime (SQLite hands back naive ones)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def local_time(election: Election, moment: datetime | None) -> datetime | None:
-    """A stored UTC moment in the election's own time zone, for display."""
-    aware = as_utc(moment)
-    return aware.astimezone(ZoneInfo(election.timezone)) if aware else None
+    signed = audit.checkpoint(session, election, signer, now)
+    activity.record(
+        session,
+        election,
+        actor,
+        "voting closed",
+        now,
+        detail="delivery key kept" if keep_delivery_key else "",
+    )
+    return CloseResult(tally=result, checkpoint=signed)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting import verify
+from voting.errors import N_, StateError
 from voting.models import (
     AuditEntry,
     Ballot,
@@ -18,6 +19,7 @@ from voting.models import (
     Election,
     EligibleToken,
 )
+from voting.operations.layout import load_categories
 
 
 def eligible_count(session: Session, election: Election) -> int:
@@ -64,6 +66,24 @@ def count_election(session: Session, election: Election, categories: list[Catego
         "ballots": ballot_count(session, election),
         "eligible": eligible_count(session, election),
         "categories": results,
+    }
+
+
+def tally(session: Session, election: Election) -> dict:
+    """The result of a closed election, as `voting tally` prints it; refused before close.
+
+    Nobody sees a count while voting is open, not even the organiser.
+    """
+    if not election.is_over:
+        raise StateError(
+            N_("%(election)s is %(state)s: the tally exists only once voting has closed"),
+            election=election.slug,
+            state=election.state,
+        )
+    return {
+        "election": election.slug,
+        "state": election.state,
+        **count_election(session, election, load_categories(session, election)),
     }
 
 

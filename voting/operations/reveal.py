@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.errors import StateError, VotingError
+from voting.errors import N_, StateError, VotingError
 from voting.models import AuditEntry, Election
-from voting.operations import audit
+from voting.operations import activity, audit
 from voting.operations.audit import LogSigner
-from voting.operations.elections import load_categories
+from voting.operations.layout import load_categories
 from voting.operations.results import count_election
 
 
@@ -88,7 +88,7 @@ def reveal_state(session: Session, election: Election) -> RevealState:
     """Where the reveal stands and what may be shown of each award at this step."""
     categories = load_categories(session, election)
     screens = verify.reveal_screens([c.slug for c in categories])
-    sealed = sealed_tally(session, election) if election.state in ("closed", "revealed") else None
+    sealed = sealed_tally(session, election) if election.is_over else None
     if sealed is None:
         return RevealState(election, 0, screens, None)
     tally, leaf = sealed
@@ -136,17 +136,21 @@ def reveal_state(session: Session, election: Election) -> RevealState:
     return RevealState(election, step, screens, verify.fingerprint(leaf), awards, waiting, tied)
 
 
-def advance(session: Session, election: Election, signer: LogSigner, now: datetime) -> RevealState:
+def advance(
+    session: Session, actor: str, election: Election, signer: LogSigner, now: datetime
+) -> RevealState:
     """Show the next screen: one log entry; the last one makes the results public."""
-    if election.state != "closed":
+    if not election.is_closed:
         raise StateError(
-            "the reveal starts once voting has closed"
-            if election.state in ("draft", "open")
-            else "the reveal is over"
+            N_("the reveal is over")
+            if election.is_revealed
+            else N_("the reveal starts once voting has closed")
         )
     state = reveal_state(session, election)
     if state.waiting_for_jury:
-        raise StateError(f"the jury must first decide the tie in {state.waiting_for_jury}")
+        raise StateError(
+            N_("the jury must first decide the tie in %(award)s"), award=state.waiting_for_jury
+        )
     assert state.next_screen is not None
     show, award = state.next_screen
     step = state.step + 1
@@ -159,34 +163,44 @@ def advance(session: Session, election: Election, signer: LogSigner, now: dateti
         session.flush()
         audit.checkpoint(session, election, signer, now)
     session.flush()
+    activity.record(
+        session, election, actor, "reveal step", now, detail=f"{step}: {show} {award or ''}"
+    )
     return reveal_state(session, election)
 
 
-def decide_tie(session: Session, election: Election, award: str, winner: str) -> None:
+def decide_tie(
+    session: Session, actor: str, election: Election, award: str, winner: str, now: datetime
+) -> None:
     """Record the jury's choice between finalists tied for first place (tie rule "jury")."""
-    if election.state != "closed":
-        raise StateError("ties are decided after voting closes and before the reveal ends")
+    if not election.is_closed:
+        raise StateError(N_("ties are decided after voting closes and before the reveal ends"))
     sealed = sealed_tally(session, election)
     assert sealed is not None
     result = next((r for r in sealed[0]["categories"] if r["slug"] == award), None)
     if result is None or not verify.needs_jury(election.tie_rule, result):
-        raise VotingError(f"the award {award!r} has no tie for the jury to decide")
+        raise VotingError(
+            N_("the award %(award)s has no tie for the jury to decide"), award=repr(award[:64])
+        )
     if award in jury_decisions(session, election):
-        raise StateError("the jury has already decided this tie")
+        raise StateError(N_("the jury has already decided this tie"))
     if winner not in result["winners"]:
-        raise VotingError("the winner must be one of the finalists tied for first place")
+        raise VotingError(N_("the winner must be one of the finalists tied for first place"))
     audit.append_entry(
         session,
         election,
         "tie.decided",
         {"award": award, "winner": winner, "tied": result["winners"]},
     )
+    activity.record(
+        session, election, actor, "jury decision recorded", now, detail=f"{award}: {winner}"
+    )
 
 
 def final_results(session: Session, election: Election) -> dict:
     """The full result once revealed: the tally with the jury's decisions applied."""
-    if election.state != "revealed":
-        raise StateError("the results are public once the reveal has ended")
+    if not election.is_revealed:
+        raise StateError(N_("the results are public once the reveal has ended"))
     tally = count_election(session, election, load_categories(session, election))
     decisions = jury_decisions(session, election)
     for category in tally["categories"]:

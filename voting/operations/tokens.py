@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voting.cards import Card
 from voting.domain.tokens import (
     BallotTokenCodec,
+    Card,
     personal_serial,
     random_serial,
     read_serial_code,
@@ -24,7 +25,7 @@ from voting.domain.tokens import (
 )
 from voting.errors import N_, InvalidToken, StateError, VotingError
 from voting.models import Attendee, Election, EligibleToken, SpentToken
-from voting.operations import audit
+from voting.operations import activity, audit
 
 MAX_CARDS = 10_000
 
@@ -120,45 +121,95 @@ def personal_ballot(
     )
 
 
-def anonymous_cards(
-    session: Session, election: Election, codec: BallotTokenCodec, base_url: str, count: int
-) -> list[Card]:
-    """Make *count* cards with random serials and add their hashes to the eligible set.
+@dataclass(frozen=True)
+class AnonymousCards:
+    """Freshly made anonymous cards and the sorted hashes the eligible set gets for them."""
+
+    cards: list[Card]
+    token_hashes: list[bytes]
+
+
+def make_anonymous_cards(
+    codec: BallotTokenCodec, election: Election, base_url: str, count: int
+) -> AnonymousCards:
+    """Make *count* cards with random serials; nothing is stored until ``add_anonymous_cards``.
+
+    The serials exist only on the cards: the database will learn their hashes alone.
+    """
+    check_card_count(count)
+    serials = [random_serial() for _ in range(count)]
+    return AnonymousCards(
+        cards=[
+            Card(url=ballot_url(base_url, codec.issue(election.slug, s)), code=serial_code(s))
+            for s in serials
+        ],
+        token_hashes=sorted(token_hash(serial) for serial in serials),
+    )
+
+
+def check_card_count(count: int) -> None:
+    if not 1 <= count <= MAX_CARDS:
+        raise VotingError(N_("make between 1 and %(most)d cards at a time"), most=MAX_CARDS)
+
+
+def check_ballots_can_be_added(election: Election) -> None:
+    if election.is_over:
+        raise StateError(N_("voting is over: no more ballots can be added"))
+
+
+def add_anonymous_cards(
+    session: Session, actor: str, election: Election, cards: AnonymousCards, now: datetime
+) -> None:
+    """Add printed anonymous cards to the eligible set.
 
     Before opening they are committed with the others at opening; once open they are
     added to the log in one entry, sorted, so the board cannot tell one card from another.
     """
-    if election.state not in ("draft", "open"):
-        raise StateError(N_("voting is over: no more ballots can be added"))
-    if not 1 <= count <= MAX_CARDS:
-        raise VotingError(N_("make between 1 and %(most)d cards at a time"), most=MAX_CARDS)
-    serials = [random_serial() for _ in range(count)]
-    hashes = sorted(token_hash(serial) for serial in serials)
+    check_ballots_can_be_added(election)
+    check_card_count(len(cards.token_hashes))
+    hashes = cards.token_hashes
     session.add_all(EligibleToken(election_id=election.id, token_hash=h) for h in hashes)
-    if election.state == "open":
+    if election.is_open:
         audit.append_entry(
             session,
             election,
             "tokens.added",
-            {"count": count, "token_hashes": [h.hex() for h in hashes]},
+            {"count": len(hashes), "token_hashes": [h.hex() for h in hashes]},
         )
     session.flush()
-    return [
-        Card(url=ballot_url(base_url, codec.issue(election.slug, serial)), code=serial_code(serial))
-        for serial in serials
-    ]
+    activity.record(
+        session, election, actor, "anonymous cards printed", now, detail=f"{len(hashes)} cards"
+    )
+
+
+def record_personal_cards(
+    session: Session,
+    actor: str,
+    election: Election,
+    count: int,
+    now: datetime,
+    attendee: Attendee | None = None,
+) -> None:
+    """Personal cards were printed: for one attendee at the desk, or for the whole list."""
+    check_ballots_can_be_added(election)
+    if attendee is not None:
+        activity.record(session, election, actor, "card printed", now, attendee=attendee)
+    else:
+        activity.record(
+            session, election, actor, "personal cards printed", now, detail=f"{count} cards"
+        )
 
 
 def token_for_code(session: Session, codec: BallotTokenCodec, code: str) -> str:
     """The ballot token behind a code typed from a card, or InvalidToken."""
     serial = read_serial_code(code)
     if serial is None:
-        raise InvalidToken("this code is not valid")
+        raise InvalidToken(N_("this code is not valid"))
     row = session.execute(
         select(EligibleToken.election_id).where(EligibleToken.token_hash == token_hash(serial))
     ).first()
     if row is None:
-        raise InvalidToken("this code is not valid")
+        raise InvalidToken(N_("this code is not valid"))
     election = session.get_one(Election, row.election_id)
     return codec.issue(election.slug, serial)
 
@@ -176,18 +227,26 @@ def ballot_status(
     return "replaced" if row is not None and row.revoked else "unused"
 
 
-def reissue(session: Session, election: Election, attendee: Attendee, delivery_key: bytes) -> None:
+def reissue(
+    session: Session,
+    actor: str,
+    election: Election,
+    attendee: Attendee,
+    delivery_key: bytes,
+    now: datetime,
+) -> None:
     """Replace an attendee's unused ballot: revoke the old token, derive the next one.
 
     The board gets one entry with the old hash revoked and the new one added. It never
     names the attendee; only the private activity log says whose ballot it was.
     """
-    if election.state not in ("draft", "open"):
+    if election.is_over:
         raise StateError(N_("voting is over: ballots can no longer be replaced"))
     old = token_hash(_serial_of(delivery_key, election, attendee))
-    if election.state == "draft":
+    if election.is_draft:
         attendee.reissue += 1  # nothing is committed yet: the new token simply replaces it
         session.flush()
+        activity.record(session, election, actor, "ballot replaced", now, attendee=attendee)
         return
     # Lock the old token's row: a cast of it waits for us, or we wait for the cast.
     row = session.execute(
@@ -208,17 +267,23 @@ def reissue(session: Session, election: Election, attendee: Attendee, delivery_k
         session, election, "tokens.reissued", {"revoked": revoked, "added": [new.hex()]}
     )
     session.flush()
+    activity.record(session, election, actor, "ballot replaced", now, attendee=attendee)
 
 
 def revoke_personal(
-    session: Session, election: Election, attendee: Attendee, delivery_key: bytes
+    session: Session,
+    actor: str,
+    election: Election,
+    attendee: Attendee,
+    delivery_key: bytes,
+    now: datetime,
 ) -> None:
     """Stop an attendee's personal ballot because they were given an anonymous card.
 
     The board records only a token hash revoked; the card's own hash was added when the
     cards were printed, so nothing links the attendee to the card.
     """
-    if election.state != "open":
+    if not election.is_open:
         raise StateError(N_("anonymous cards are handed out while voting is open"))
     digest = token_hash(_serial_of(delivery_key, election, attendee))
     row = session.execute(
@@ -228,8 +293,10 @@ def revoke_personal(
     ).scalar()
     if session.get(SpentToken, (election.id, digest)) is not None:
         raise StateError(N_("this attendee has already voted"))
-    if row is None or row.revoked:
-        return  # no personal ballot to stop
-    row.revoked = True
-    audit.append_entry(session, election, "tokens.revoked", {"token_hashes": [digest.hex()]})
-    session.flush()
+    if row is not None and not row.revoked:  # else there is no personal ballot to stop
+        row.revoked = True
+        audit.append_entry(session, election, "tokens.revoked", {"token_hashes": [digest.hex()]})
+        session.flush()
+    activity.record(
+        session, election, actor, "anonymous card handed over", now, attendee=attendee
+    )

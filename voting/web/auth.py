@@ -30,7 +30,7 @@ login_manager.login_message = _l("Please sign in to see this page.")
 bp = Blueprint("auth", __name__)
 
 # Where each role starts after signing in.
-HOME = {"organiser": "admin.dashboard", "jury": "jury.overview", "desk": "desk.search"}
+HOME = {"organiser": "console.dashboard", "jury": "jury.overview", "desk": "desk.search"}
 PUBLIC = ("anyone",)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from voting import context, verify
+from voting import services, verify
 from voting.db import get_session
 from voting.models import Election
 from voting.operations import audit
@@ -102,7 +102,7 @@ def index_json():
 @public
 def export():
     election = _election()
-    lines = audit.export_board(get_session(), election, context.signer())
+    lines = audit.export_board(get_session(), election, services.signer())
     return Response(
         b"".join(lines),
         mimetype="application/jsonl",
@@ -114,7 +114,7 @@ def export():
 @public
 def key():
     election = _election()
-    vkey = context.signer().verifier_key(election.origin).vkey
+    vkey = services.signer().verifier_key(election.origin).vkey
     return Response(vkey + "\n", mimetype="text/plain")
 
 
@@ -135,7 +135,7 @@ def verifier():
 def checkpoint():
     """The latest checkpoint as a note file: what a juror saves to check the log later."""
     election = _election()
-    note = audit.current_checkpoint(get_session(), election, context.signer()).note
+    note = audit.current_checkpoint(get_session(), election, services.signer()).note
     return Response(note, mimetype="text/plain")
 
 
@@ -147,7 +147,7 @@ def receipt_search():
 
 
 def _receipt_proof(code: str):
-    return audit.prove_receipt(get_session(), context.log_trees(), context.signer(), code)
+    return audit.prove_receipt(get_session(), services.log_trees(), services.signer(), code)
 
 
 @bp.get("/board/receipt/<code>")
@@ -184,7 +184,7 @@ def receipt_json(code: str):
             "checkpoint": _checkpoint_json(found.checkpoint),
             "signed_now": found.signed_now,
             "proof": [node.hex() for node in found.proof],
-            "key": context.signer().verifier_key(found.election.origin).vkey,
+            "key": services.signer().verifier_key(found.election.origin).vkey,
         }
     )
 
@@ -198,7 +198,7 @@ def consistency():
         return jsonify({"error": "give from and to as tree sizes, e.g. ?from=10&to=20"}), 400
     try:
         old_root, new_root, proof = audit.consistency(
-            get_session(), context.log_trees(), election, int(old), int(new)
+            get_session(), services.log_trees(), election, int(old), int(new)
         )
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400

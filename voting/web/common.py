@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import Response, abort, request
 from flask_login import current_user
 
 from voting.db import get_session
 from voting.errors import NotFound
 from voting.models import Election
 from voting.operations.elections import find_election
+from voting.web.texts import error_text
 
 
 def election_or_404(slug: str | None) -> Election:
@@ -16,7 +17,7 @@ def election_or_404(slug: str | None) -> Election:
     try:
         return find_election(get_session(), slug)
     except NotFound as exc:
-        abort(404, description=str(exc))
+        abort(404, description=error_text(exc))
 
 
 def election_from_request() -> Election:
@@ -36,3 +37,12 @@ def page_number() -> int:
     """?page= as a sane page number (1 when missing, garbled or absurd)."""
     text = request.args.get("page", "1")
     return int(text) if text.isdigit() and 0 < int(text) < MAX_PAGE else 1
+
+
+def pdf_response(pdf: bytes, name: str) -> Response:
+    """A PDF to download (cards, certificate), under the file name given."""
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -3,32 +3,20 @@ ballot. The desk sees whether a ballot was used, never how."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
 
-from voting import context
-from voting.cards import LAYOUTS, render_cards
-from voting.db import get_session
-from voting.errors import VotingError
-from voting.instance import KeyMissing
+from voting import services, workflows
+from voting.cards import LAYOUTS
+from voting.db import get_session, writing
+from voting.errors import N_, KeyMissing, StateError, VotingError
+from voting.mail.sending import resend_link
 from voting.models import Attendee, Election
-from voting.operations import activity
-from voting.operations.tokens import ballot_status, personal_cards, reissue, revoke_personal
-from voting.sending import entry_address, send_link_now
+from voting.operations.attendees import find_attendees
+from voting.operations.tokens import ballot_status, reissue, revoke_personal
 from voting.web.auth import roles_required
-from voting.web.common import actor, election_from_request
-from voting.web.texts import card_howto, error_text
+from voting.web.common import actor, election_from_request, pdf_response
+from voting.web.texts import error_text
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 STAFF = ("desk", "organiser")
@@ -44,7 +32,7 @@ def _attendee(attendee_id: int) -> tuple[Election, Attendee]:
 
 def _delivery_key(election: Election) -> bytes | None:
     try:
-        return context.keys().delivery_key(election.slug)
+        return services.keys().delivery_key(election.slug)
     except KeyMissing:
         return None
 
@@ -58,6 +46,10 @@ def _ballot_label(status: str) -> str:
     }[status]
 
 
+def _to_attendee(person: Attendee):
+    return redirect(url_for(".attendee", attendee_id=person.id), 303)
+
+
 @bp.get("")
 @roles_required(*STAFF)
 def search():
@@ -65,25 +57,7 @@ def search():
     query = request.args.get("q", "").strip()[:100]
     results: list[Attendee] = []
     if query:
-        pattern = f"%{query.lower()}%"
-        results = list(
-            get_session()
-            .execute(
-                select(Attendee)
-                .where(
-                    Attendee.election_id == election.id,
-                    or_(
-                        Attendee.name.ilike(pattern),
-                        Attendee.email.ilike(pattern),
-                        Attendee.organisation.ilike(pattern),
-                        Attendee.ref.ilike(pattern),
-                    ),
-                )
-                .order_by(Attendee.name)
-                .limit(MAX_RESULTS)
-            )
-            .scalars()
-        )
+        results = find_attendees(get_session(), election, query, limit=MAX_RESULTS).attendees
     return render_template(
         "desk/search.html", election=election, query=query, results=results, limit=MAX_RESULTS
     )
@@ -101,7 +75,7 @@ def attendee(attendee_id: int):
         ballot=(status := ballot_status(get_session(), election, person, key)),
         ballot_label=_ballot_label(status),
         layouts=sorted(LAYOUTS),
-        can_change=election.state in ("draft", "open") and key is not None,
+        can_change=not election.is_over and key is not None,
     )
 
 
@@ -109,26 +83,19 @@ def attendee(attendee_id: int):
 @roles_required(*STAFF)
 def card(attendee_id: int):
     election, person = _attendee(attendee_id)
-    layout = request.form.get("layout", "badge")
-    key = _delivery_key(election)
-    if layout not in LAYOUTS or key is None:
+    try:
+        printed = workflows.print_cards(
+            get_session(),
+            actor(),
+            election,
+            layout=request.form.get("layout", "badge"),
+            attendee=person,
+        )
+    except VotingError:
         abort(
             400, description=_("This card cannot be printed (voting is over, or no such layout).")
         )
-    session = get_session()
-    cards = personal_cards(
-        session, election, context.codec(), key, context.public_url(), [person.id]
-    )
-    pdf = render_cards(
-        cards, title=election.title, entry_url=entry_address(), howto=card_howto, layout=layout
-    )
-    activity.record(session, election, actor(), "card printed", context.now(), attendee=person)
-    session.commit()
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="ballot-card-{person.id}.pdf"'},
-    )
+    return pdf_response(printed.pdf, f"ballot-card-{person.id}.pdf")
 
 
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/send")
@@ -137,14 +104,16 @@ def send(attendee_id: int):
     election, person = _attendee(attendee_id)
     if _delivery_key(election) is None:
         abort(400, description=_("Voting is over: links can no longer be sent."))
-    session = get_session()
-    failure = send_link_now(session, current_app, election, person, actor=actor())
-    session.commit()
+    try:
+        failure = resend_link(get_session(), actor(), person)
+    except VotingError as exc:
+        flash(error_text(exc), "error")
+        return _to_attendee(person)
     if failure:
         flash(_("The email could not be sent: %(reason)s", reason=failure), "error")
     else:
         flash(_("The ballot link was sent to %(email)s.", email=person.email))
-    return redirect(url_for(".attendee", attendee_id=person.id), 303)
+    return _to_attendee(person)
 
 
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/reissue")
@@ -154,23 +123,21 @@ def replace(attendee_id: int):
     key = _delivery_key(election)
     if request.form.get("confirm") != "yes" or key is None:
         flash(_("Tick the box to confirm that the old ballot should stop working."), "error")
-        return redirect(url_for(".attendee", attendee_id=person.id), 303)
+        return _to_attendee(person)
     session = get_session()
     try:
-        reissue(session, election, person, key)
+        with writing(session):
+            reissue(session, actor(), election, person, key, services.now())
     except VotingError as exc:
-        session.rollback()
         flash(error_text(exc), "error")
-        return redirect(url_for(".attendee", attendee_id=person.id), 303)
-    activity.record(session, election, actor(), "ballot replaced", context.now(), attendee=person)
-    session.commit()
+        return _to_attendee(person)
     flash(
         _(
             "A new ballot was issued; the old link and card no longer work. "
             "Print the card or send the link now."
         )
     )
-    return redirect(url_for(".attendee", attendee_id=person.id), 303)
+    return _to_attendee(person)
 
 
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/anonymous-card")
@@ -185,15 +152,11 @@ def handed_card(attendee_id: int):
     session = get_session()
     try:
         if key is None:
-            raise VotingError(_("Voting is over."))
-        revoke_personal(session, election, person, key)
+            raise StateError(N_("Voting is over."))
+        with writing(session):
+            revoke_personal(session, actor(), election, person, key, services.now())
     except VotingError as exc:
-        session.rollback()
         flash(error_text(exc), "error")
-        return redirect(url_for(".attendee", attendee_id=person.id), 303)
-    activity.record(
-        session, election, actor(), "anonymous card handed over", context.now(), attendee=person
-    )
-    session.commit()
+        return _to_attendee(person)
     flash(_("Recorded: an anonymous card was handed to %(name)s.", name=person.name))
-    return redirect(url_for(".attendee", attendee_id=person.id), 303)
+    return _to_attendee(person)

@@ -1,4 +1,7 @@
-"""Error pages: every refusal is a calm page with the right status, never a traceback."""
+"""Error pages: every refusal is a calm page with the right status, never a traceback.
+
+(A ballot token that cannot vote gets the voter's own page: voting/web/voter.py.)
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from voting.errors import BallotRefused
-
 
 def message_page(title: str, message: str, status: int, **extra: object) -> tuple[str, int]:
     return render_template("message.html", title=title, message=message, **extra), status
-
-
-def ballot_refused(error: BallotRefused) -> tuple[str, int]:
-    """The voter's page for a token that cannot vote (now)."""
-    from voting.web.voter import refusal_page
-
-    return refusal_page(error)
 
 
 def csrf_error(_error: CSRFError) -> tuple[str, int]:
@@ -49,7 +43,6 @@ def server_error(_error: InternalServerError) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(BallotRefused, ballot_refused)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(InternalServerError, server_error)
     app.register_error_handler(HTTPException, http_error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from voting import context
+from voting import services
 from voting.db import get_session
 from voting.models import Election
 from voting.operations import audit
@@ -33,8 +33,8 @@ def overview():
         eligible=eligible_count(session, election),
         head=audit.tree_head(session, election),
         checkpoint=audit.latest_checkpoint(session, election),
-        check=audit.check_board(session, election, context.signer()),
-        vkey=context.signer().verifier_key(election.origin).vkey,
+        check=audit.check_board(session, election, services.signer()),
+        vkey=services.signer().verifier_key(election.origin).vkey,
     )
 
 

@@ -18,10 +18,11 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from voting import context
+from voting import services
 from voting.db import get_session
 from voting.domain.tokens import BadToken, read_serial_code, token_hash
 from voting.models import EligibleToken
+from voting.web.errors import message_page
 
 limiter = Limiter(key_func=get_remote_address)
 
@@ -29,7 +30,7 @@ limiter = Limiter(key_func=get_remote_address)
 def _signed_link() -> bool:
     """A /v/ link carrying one of our signatures: a real voter, whatever else happens."""
     try:
-        context.codec().read((request.view_args or {}).get("token", ""))
+        services.codec().read((request.view_args or {}).get("token", ""))
     except BadToken:
         return False
     return True
@@ -78,8 +79,6 @@ limit_logins = limiter.limit(
 
 
 def too_many(error: RateLimitExceeded):
-    from voting.web.errors import message_page
-
     reset_at = getattr(limiter.current_limit, "reset_at", None) if limiter.current_limit else None
     seconds = max(1, math.ceil(reset_at - time.time())) if reset_at else 60
     minutes = math.ceil(seconds / 60)

@@ -10,8 +10,9 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, jsonify, render_template
+from flask_babel import gettext as _
 
-from voting import context
+from voting import services
 from voting.certificate import make_certificate
 from voting.db import get_session
 from voting.models import Election
@@ -19,16 +20,14 @@ from voting.operations import audit
 from voting.operations.reveal import final_results, reveal_state
 from voting.web.auth import public
 from voting.web.charts import bars_chart
-from voting.web.common import election_or_404
+from voting.web.common import election_or_404, pdf_response
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
-
-
 def _final(slug: str) -> tuple[Election, dict]:
     election = election_or_404(slug)
-    if election.state != "revealed":
-        abort(409, description="The results are published once the reveal on stage has ended.")
+    if not election.is_revealed:
+        abort(409, description=_("The results are published once the reveal on stage has ended."))
     return election, final_results(get_session(), election)
 
 
@@ -97,10 +96,6 @@ def as_csv(slug: str):
 @public
 def certificate(slug: str):
     election, results = _final(slug)
-    final = audit.current_checkpoint(get_session(), election, context.signer())
-    pdf = make_certificate(results, final, context.signer())
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="certificate-{election.slug}.pdf"'},
-    )
+    final = audit.current_checkpoint(get_session(), election, services.signer())
+    pdf = make_certificate(results, final, services.signer())
+    return pdf_response(pdf, f"certificate-{election.slug}.pdf")

@@ -1,9 +1,14 @@
-"""Security headers on every response; pages that carry a ballot are never cached."""
+"""Security headers on every response (pages that carry a ballot are never cached), CSRF on
+every form, and the reverse proxy's headers trusted only when configured."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, abort, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -37,10 +42,11 @@ def refuse_nul_characters() -> None:
     # Paths are checked by their own routes (a garbled ballot link is a 404, as promised).
     values = [*request.args.values(), *request.form.values()]
     if any("\x00" in value for value in values):
-        abort(400, description="The request holds characters that are not allowed.")
+        abort(400, description=_("The request holds characters that are not allowed."))
 
 
 def init_app(app: Flask) -> None:
+    csrf.init_app(app)
     app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES", 0) or 0)

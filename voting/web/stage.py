@@ -15,21 +15,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from voting import context
-from voting.db import get_session
+from voting import services
+from voting.db import get_session, writing
 from voting.errors import VotingError
 from voting.models import Election
-from voting.operations import activity, audit
-from voting.operations.elections import load_categories, local_time
+from voting.operations import audit
+from voting.operations.layout import load_categories
 from voting.operations.results import ballot_count, eligible_count
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
 from voting.web.auth import public, roles_required
 from voting.web.charts import bars_chart
 from voting.web.common import actor, election_or_404
+from voting.web.texts import error_text
 
 bp = Blueprint("stage", __name__, url_prefix="/stage")
-
-
 
 @lru_cache(maxsize=32)
 def qr_svg(url: str) -> Markup:
@@ -50,12 +49,12 @@ def _view(election: Election) -> dict:
     ballots, eligible = ballot_count(session, election), eligible_count(session, election)
     show, award_slug = state.screen
     award = state.award(award_slug)
-    vote_url = context.public_url() + "/"
+    vote_url = services.public_url() + "/"
     checkpoint = audit.latest_checkpoint(session, election)
     return {
         "election": election,
         "state": state,
-        "show": show if election.state in ("closed", "revealed") else election.state,
+        "show": show if election.is_over else election.state,
         "award": award,
         "bars": bars_chart(award.finalists, award.winners)
         if award and award.counts_shown
@@ -66,9 +65,9 @@ def _view(election: Election) -> dict:
         "percent": round(100 * ballots / eligible) if eligible else 0,
         "vote_url": vote_url,
         "vote_host": vote_url.split("://", 1)[-1].rstrip("/"),
-        "qr": qr_svg(vote_url) if election.state == "open" else None,
+        "qr": qr_svg(vote_url) if election.is_open else None,
         "fingerprint": checkpoint.fingerprint if checkpoint else None,
-        "opens_at": local_time(election, election.opens_at),
+        "opens_at": election.local_time(election.opens_at),
         "version": _version(election, state),
         "organiser": current_user.is_authenticated and current_user.role == "organiser",
     }
@@ -133,21 +132,10 @@ def next_step(slug: str):
     election = election_or_404(slug)
     session = get_session()
     try:
-        state = advance(session, election, context.signer(), context.now())
+        with writing(session):
+            advance(session, actor(), election, services.signer(), services.now())
     except VotingError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-    else:
-        show, award = state.screen
-        activity.record(
-            session,
-            election,
-            actor(),
-            "reveal step",
-            context.now(),
-            detail=f"{state.step}: {show} {award or ''}",
-        )
-        session.commit()
+        flash(error_text(exc), "error")
     return redirect(_back_to(slug), 303)
 
 
@@ -158,20 +146,11 @@ def record_tie(slug: str):
     session = get_session()
     award, winner = request.form.get("award", ""), request.form.get("winner", "")
     try:
-        decide_tie(session, election, award, winner)
+        with writing(session):
+            decide_tie(session, actor(), election, award, winner, services.now())
     except VotingError as exc:
-        session.rollback()
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
     else:
-        activity.record(
-            session,
-            election,
-            actor(),
-            "jury decision recorded",
-            context.now(),
-            detail=f"{award}: {winner}",
-        )
-        session.commit()
         flash(_("The jury's decision is recorded."))
     return redirect(url_for(".remote", slug=slug), 303)
 

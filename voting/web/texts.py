@@ -1,11 +1,12 @@
-"""Short texts shared by pages, cards and emails, in the reader's language."""
+"""Texts in the reader's language, shared by pages, cards and emails: refusals, award and
+finalist texts, delivery states, moments."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,11 +18,35 @@ DELIVERY_LABELS = {
     "sent": _l("sent"),
     "failed": _l("failed"),
 }
+# An election's state as a refusal names it ("election X is %(state)s ...").
+STATE_LABELS = {
+    "draft": _l("in draft"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "revealed": _l("revealed"),
+}
 
 
 def error_text(error: VotingError) -> str:
-    """A refusal in the reader's language (the operation's English if it has no translation)."""
-    return _(error.template, **error.params) if error.params else _(error.template)
+    """A refusal in the reader's language (the operation's English if it has no translation).
+
+    Every refused operation is shown through this, on every page: operations mark their
+    messages with N_ and pass the details as parameters.
+    """
+    params = dict(error.params)
+    if isinstance(params.get("state"), str):
+        params["state"] = str(STATE_LABELS.get(params["state"], params["state"]))
+    return _(error.template, **params) if params else _(error.template)
+
+
+def translated(item: object, field: str) -> str:
+    """An award's or finalist's text in the page's language, if the definition has one."""
+    language = str(get_locale() or "")
+    if isinstance(item, dict):
+        translations, default = item.get("translations") or {}, item.get(field, "")
+    else:
+        translations, default = getattr(item, "translations", None) or {}, getattr(item, field, "")
+    return (translations.get(language) or {}).get(field) or default
 
 
 def delivery_label(status: str) -> str:

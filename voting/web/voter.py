@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
-from voting import context
-from voting.db import get_session, reads_only
+from voting import services
+from voting.db import get_session, writing
 from voting.errors import (
     BallotRefused,
     InvalidToken,
@@ -44,7 +44,7 @@ from voting.web.auth import public
 from voting.web.errors import message_page
 from voting.web.forms import FIELD_PREFIX, BallotForm, award_groups, ballot_form
 from voting.web.limits import limit_codes, limit_links
-from voting.web.texts import format_moment
+from voting.web.texts import error_text, format_moment
 
 bp = Blueprint("voter", __name__)
 
@@ -53,6 +53,7 @@ CHOICES = "ballot_choices"
 RECEIPT = "receipt"
 
 
+@bp.app_errorhandler(BallotRefused)
 def refusal_page(error: BallotRefused) -> tuple[str, int]:
     """What a voter sees when their token cannot vote, with the status design section 4 sets."""
     when = format_moment(getattr(error, "at", None)) or None
@@ -86,7 +87,7 @@ def refusal_page(error: BallotRefused) -> tuple[str, int]:
             else _("Voting is over. Thank you for your interest.")
         )
     else:
-        title, text = _("This ballot cannot be used"), str(error)
+        title, text = _("This ballot cannot be used"), error_text(error)
     return message_page(title, text, error.status)
 
 
@@ -94,7 +95,7 @@ def _current_pass() -> BallotPass | None:
     token = browser.get(TOKEN)
     if not token:
         return None
-    return admit(get_session(), context.codec(), token, context.now())
+    return admit(get_session(), services.codec(), token, services.now())
 
 
 def _no_ballot() -> Response | tuple[str, int]:
@@ -120,7 +121,7 @@ def enter(token: str) -> Response:
     """The link on the badge or in the email: check it, keep it, move to a clean URL."""
     # Before opening the token is kept too: /ballot says when voting opens, then shows it.
     with contextlib.suppress(NotOpenYet):
-        admit(get_session(), context.codec(), token, context.now())
+        admit(get_session(), services.codec(), token, services.now())
     browser.pop(CHOICES, None)
     browser.pop(RECEIPT, None)
     browser[TOKEN] = token
@@ -133,14 +134,13 @@ class CodeForm(FlaskForm):
 
 @bp.route("/code", methods=["GET", "POST"])
 @public
-@reads_only
 @limit_codes
 def enter_code():
     """For a phone that cannot scan: type the code printed under the QR code."""
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            token = token_for_code(get_session(), context.codec(), form.code.data or "")
+            token = token_for_code(get_session(), services.codec(), form.code.data or "")
         except InvalidToken:
             form.code.errors.append(
                 _("This code is not valid. Please check it, or ask at the registration desk.")
@@ -167,7 +167,6 @@ def _render_ballot(
 
 @bp.route("/ballot", methods=["GET", "POST"])
 @public
-@reads_only  # the choices go to the session cookie; nothing is stored yet
 def ballot():
     ballot_pass = _current_pass()
     if ballot_pass is None:
@@ -217,14 +216,13 @@ def cast():
     attempt = request.form.get("attempt", "")[:64]
     db = get_session()
     try:
-        receipt = cast_ballot(
-            db, context.codec(), context.signer(), token, submitted, context.now(), attempt
-        )
-        db.commit()
+        with writing(db):
+            receipt = cast_ballot(
+                db, services.codec(), services.signer(), token, submitted, services.now(), attempt
+            )
     except TokenSpent:
         # A double tap, or a retry after a lost response: the ballot is in; show its receipt.
-        db.rollback()
-        receipt = receipt_for_repeat(db, context.codec(), token, attempt)
+        receipt = receipt_for_repeat(db, services.codec(), token, attempt)
         if receipt is None:
             raise
         browser.pop(TOKEN, None)
@@ -232,7 +230,6 @@ def cast():
         flash(_("Your ballot had already been recorded. Here is its receipt."))
         return redirect(url_for(".receipt"), 303)
     except InvalidChoice:
-        db.rollback()
         return message_page(
             _("Your ballot is incomplete"),
             _("Please go back to the ballot and choose a finalist or “Abstain” for every award."),
@@ -240,7 +237,6 @@ def cast():
             back=url_for(".ballot"),
         )
     except DBAPIError:
-        db.rollback()
         return message_page(
             _("Your ballot was not recorded"),
             _("The server is very busy. Nothing was recorded: please cast your ballot again."),

@@ -9,10 +9,9 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from voting.cards import Card
+from voting.domain.tokens import Card
 from voting.models import Election
-from voting.operations.elections import local_time
-from voting.web import translated
+from voting.web.texts import translated
 
 
 def ballot_link_message(
@@ -24,8 +23,8 @@ def ballot_link_message(
             "election": election,
             "ballot": ballot,
             "entry_url": entry_url,
-            "opens_at": local_time(election, election.opens_at),
-            "closes_at": local_time(election, election.closes_at),
+            "opens_at": election.local_time(election.opens_at),
+            "closes_at": election.local_time(election.closes_at),
         }
         subject = _("Your ballot: %(title)s", title=translated(election, "title"))
         text = render_template("mail/ballot_link.txt", **context)

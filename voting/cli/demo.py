@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import socket
 from importlib import resources
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from voting import context
-from voting.db import get_session
+from voting import services
+from voting.cli.common import COMMAND_LINE
+from voting.db import database, get_session, writing
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
+from voting.instance import initialise_instance
 from voting.operations.attendees import import_roster
 from voting.operations.elections import load_election, open_election
 from voting.operations.tokens import personal_links
@@ -39,27 +42,41 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
     nothing that is already done.
     """
     session = get_session()
-    keys = context.keys()
+    keys = services.keys()
     definition = parse_definition((EXAMPLES / "ecc2016.toml").read_bytes())
-    election = load_election(
-        session,
-        definition,
-        ensure_delivery_key=keys.ensure_delivery_key,
-        origin_base=context.board_origin_base(),
-    ).election
-    if election.state == "draft":
-        roster = parse_roster((EXAMPLES / "attendees-sample.csv").read_bytes())
-        import_roster(
-            session, election, roster, delivery_key=lambda: keys.delivery_key(election.slug)
-        )
-        open_election(
-            session, election, keys.delivery_key(election.slug), context.signer(), context.now()
-        )
-    session.commit()
+    roster = parse_roster((EXAMPLES / "attendees-sample.csv").read_bytes())
+    with writing(session):
+        election = load_election(
+            session,
+            COMMAND_LINE,
+            definition,
+            services.now(),
+            ensure_delivery_key=keys.ensure_delivery_key,
+            origin_base=services.board_origin_base(),
+            source="ecc2016.toml",
+        ).election
+        if election.is_draft:
+            import_roster(
+                session,
+                COMMAND_LINE,
+                election,
+                roster,
+                services.now(),
+                delivery_key=lambda: keys.delivery_key(election.slug),
+                source="attendees-sample.csv",
+            )
+            open_election(
+                session,
+                COMMAND_LINE,
+                election,
+                keys.delivery_key(election.slug),
+                services.signer(),
+                services.now(),
+            )
     if not keys.has_delivery_key(election.slug):
         return f"{election.slug} is {election.state}; delete the instance folder to start over", []
     links = personal_links(
-        session, election, context.codec(), keys.delivery_key(election.slug), context.public_url()
+        session, election, services.codec(), keys.delivery_key(election.slug), services.public_url()
     )
     return f"{election.title} is {election.state} with {len(links)} attendees", [
         link.url for link in links[:link_count]
@@ -77,9 +94,8 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
 def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     """First look: init, example election, 350 sample attendees, open voting, serve."""
     from voting import create_app
-    from voting.cli import initialise_instance
 
-    for line in initialise_instance(current_app):
+    for line in initialise_instance(Path(current_app.instance_path), database().engine):
         click.echo(line)
     app = create_app()  # again, now that the instance has its secrets
     # Comparing, not binding: when asked to listen everywhere, links use the LAN address.
@@ -88,7 +104,7 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     app.config["SERVER_URL"] = f"http://{shown_host}:{port}"
     with app.app_context():
         status, links = prepare_demo(link_count)
-        base = context.public_url()
+        base = services.public_url()
     click.echo(status)
     if links:
         click.echo("\nOpen one of these ballot links (each votes once):")

@@ -1,4 +1,4 @@
-"""Sending mail over SMTP, with errors turned into the server's own words.
+"""Talking to the mail server (SMTP), with errors turned into the server's own words.
 
 Plain Python (smtplib); nothing here logs a message body, so a ballot link never reaches a
 log file.

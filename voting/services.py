@@ -1,7 +1,9 @@
-"""What views and commands hand to operations: the key store, token codec, clock and address.
+"""What views and commands hand to operations: the key store, token codec, signer, clock and
+the public address, each taken from the running app.
 
 Operations never reach for these themselves; they take them as arguments, so they run the
-same under a test clock and test keys.
+same under a test clock and test keys. (Not to be confused with Flask's application and
+request contexts, which this module reads.)
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from datetime import UTC, datetime
 from flask import current_app, has_request_context, request
 
 from voting.domain.tokens import BallotTokenCodec
+from voting.errors import N_, NotInitialised
 from voting.instance import KeyStore
 from voting.operations.audit import LogSigner, LogTrees
-
-
-class NotInitialised(Exception):
-    """The instance folder lacks its configuration: `voting init` has not run."""
 
 
 def keys() -> KeyStore:
@@ -26,7 +25,7 @@ def keys() -> KeyStore:
 def codec() -> BallotTokenCodec:
     token_keys = current_app.config.get("BALLOT_TOKEN_KEYS")
     if not token_keys:
-        raise NotInitialised("no BALLOT_TOKEN_KEYS in the instance config; run `voting init`")
+        raise NotInitialised(N_("no BALLOT_TOKEN_KEYS in the instance config; run `voting init`"))
     return BallotTokenCodec(token_keys)
 
 
@@ -65,3 +64,12 @@ def public_url() -> str:
     if has_request_context():
         return request.host_url.rstrip("/")
     return current_app.config.get("SERVER_URL", "http://127.0.0.1:5000").rstrip("/")
+
+
+def entry_address() -> str:
+    """Where a code from a card or an email is typed in, as printed: host and /code."""
+    return public_url().split("://", 1)[-1] + "/code"
+
+
+def default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,119 @@
+"""`voting election load`, `voting open`, `voting close` and `voting tally`: an election from
+its definition to its result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from voting import services, workflows
+from voting.cli.common import COMMAND_LINE, election_option, fail_lines, operation
+from voting.db import get_session, writing
+from voting.domain.definition import DefinitionError, parse_definition
+from voting.operations.elections import find_election, load_election, open_election
+from voting.operations.results import eligible_count, tally
+
+
+@click.group("election", cls=AppGroup)
+def election_group() -> None:
+    """Define elections."""
+
+
+@election_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@operation
+def election_load(file: Path) -> None:
+    """Create or update a draft election from a TOML file; print its slug."""
+    try:
+        definition = parse_definition(file.read_bytes())
+    except DefinitionError as exc:
+        raise fail_lines(
+            f"{file}: {len(exc.errors)} problem(s), nothing loaded",
+            (f"{file}: {e}" for e in exc.errors),
+        ) from None
+    session = get_session()
+    with writing(session):
+        result = load_election(
+            session,
+            COMMAND_LINE,
+            definition,
+            services.now(),
+            ensure_delivery_key=services.keys().ensure_delivery_key,
+            origin_base=services.board_origin_base(),
+            source=file.name,
+        )
+    click.echo(f"{result.election.slug} ({result.outcome})", err=True)
+    click.echo(result.election.slug)
+
+
+@click.command("open")
+@with_appcontext
+@election_option
+@operation
+def open_command(election_slug: str | None) -> None:
+    """Freeze the ballot set and open voting."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    with writing(session):
+        opened = open_election(
+            session,
+            COMMAND_LINE,
+            election,
+            services.keys().delivery_key(election.slug),
+            services.signer(),
+            services.now(),
+        )
+    eligible = eligible_count(session, election)
+    click.echo(f"{election.slug} is open: {eligible} eligible ballots committed to the log")
+    click.echo(f"checkpoint at opening: size {opened.size}, fingerprint {opened.fingerprint}")
+
+
+@click.command("close")
+@with_appcontext
+@election_option
+@click.option(
+    "--keep-delivery-key",
+    is_flag=True,
+    help="Do not destroy the delivery key (it can then still link ballots to attendees).",
+)
+@operation
+def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
+    """Close voting, unseal the ballots on the log and seal the tally."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    result = workflows.close_voting(
+        session, COMMAND_LINE, election, keep_delivery_key=keep_delivery_key
+    )
+    tally, closed = result.tally, result.checkpoint
+    click.echo(f"{election.slug} is closed: {tally['ballots']} of {tally['eligible']} ballots cast")
+    click.echo(f"checkpoint at closing: size {closed.size}, fingerprint {closed.fingerprint}")
+    if keep_delivery_key:
+        click.echo("the delivery key was kept, as asked", err=True)
+    elif result.delivery_key_destroyed:
+        click.echo("the delivery key was destroyed: no one can link ballots to attendees now")
+
+
+@click.command("tally")
+@with_appcontext
+@election_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@operation
+def tally_command(election_slug: str | None, as_json: bool) -> None:
+    """Print the result of a closed election."""
+    election = find_election(get_session(), election_slug)
+    result = tally(get_session(), election)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{election.title}: {result['ballots']} of {result['eligible']} ballots cast")
+    for category in result["categories"]:
+        click.echo(f"\n{category['title']}")
+        for row in category["results"]:
+            mark = "*" if row["nominee"] in category["winners"] else " "
+            click.echo(f" {mark} {row['votes']:>6}  {row['name']}")
+        click.echo(f"   {category['abstentions']:>6}  (abstentions)")
+        if category["tie"]:
+            click.echo("   tie for first place: settled by the election's tie rule")

@@ -1,0 +1,38 @@
+"""`voting init` and `voting backup`: the instance folder and its database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
+
+from voting.backup import BackupError, backup_database
+from voting.db import database
+from voting.instance import initialise_instance
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the instance config, secrets and keys if missing; migrate the database."""
+    try:
+        done = initialise_instance(Path(current_app.instance_path), database().engine)
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig}") from None
+    for line in done or ["nothing to do: the instance is set up and the database current"]:
+        click.echo(line)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Copy the database consistently while the app serves (SQLite backup API, or pg_dump)."""
+    try:
+        made = backup_database(database().engine.url, file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {made} to {file}; keep it with a copy of the instance folder's keys")

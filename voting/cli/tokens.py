@@ -1,0 +1,120 @@
+"""`voting tokens links|cards|send`: ballots into attendees' hands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from voting import services, workflows
+from voting.cards import LAYOUTS
+from voting.cli.common import COMMAND_LINE, CsvLines, election_option, operation, write_atomically
+from voting.db import done_reading, get_session
+from voting.mail.sending import send_links
+from voting.operations import delivery
+from voting.operations.elections import find_election
+from voting.operations.tokens import MAX_CARDS, personal_links
+
+
+@click.group("tokens", cls=AppGroup)
+def tokens_group() -> None:
+    """Hand out ballot tokens."""
+
+
+@tokens_group.command("links")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@election_option
+@operation
+def tokens_links(out: Path, election_slug: str | None) -> None:
+    """Write every attendee's personal ballot link to a CSV file (name,email,url)."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    links = personal_links(
+        session,
+        election,
+        services.codec(),
+        services.keys().delivery_key(election.slug),
+        services.public_url(),
+    )
+
+    def rows() -> Iterable[bytes]:
+        csv = CsvLines()
+        yield csv.line(["name", "email", "url"])
+        for link in links:
+            yield csv.line([link.name, link.email, link.url])
+
+    write_atomically(out, rows())
+    click.echo(f"wrote {len(links)} links to {out}")
+
+
+@tokens_group.command("cards")
+@click.option("--count", type=click.IntRange(1, MAX_CARDS), help="Anonymous cards to make.")
+@click.option("--personal", is_flag=True, help="One card per attendee instead (name, QR, code).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--layout",
+    type=click.Choice(sorted(LAYOUTS)),
+    default="a4",
+    show_default=True,
+    help="a4: eight cards a sheet; badge: one 102 x 76 mm insert a page.",
+)
+@election_option
+@operation
+def tokens_cards(
+    count: int | None, personal: bool, out: Path, layout: str, election_slug: str | None
+) -> None:
+    """Print ballot cards as a PDF: anonymous (--count N) or one per attendee (--personal)."""
+    if personal == bool(count):
+        raise click.UsageError("give either --count N (anonymous cards) or --personal")
+    session = get_session()
+    election = find_election(session, election_slug)
+    printed = workflows.print_cards(
+        session, COMMAND_LINE, election, layout=layout, count=None if personal else count
+    )
+    write_atomically(out, [printed.pdf])
+    click.echo(f"wrote {printed.count} cards to {out}")
+
+
+@tokens_group.command("send")
+@click.option("--failed-only", is_flag=True, help="Retry only the messages that failed.")
+@election_option
+@operation
+def tokens_send(failed_only: bool, election_slug: str | None) -> None:
+    """Email every attendee their ballot link (resumable: sends only what is not sent yet)."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    services.keys().delivery_key(election.slug)  # fail early, before any message
+    done_reading(session)  # the sender writes in its own session; read its results afresh
+    bar: list = []
+
+    def start(total: int) -> None:
+        bar.append(click.progressbar(length=total, label="Sending ballot links", file=sys.stderr))
+        bar[0].__enter__()
+
+    try:
+        summary = send_links(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            election.id,
+            actor=COMMAND_LINE,
+            failed_only=failed_only,
+            on_start=start,
+            on_message=lambda: bar[0].update(1),
+        )
+    finally:
+        if bar:
+            bar[0].__exit__(None, None, None)
+    counts = delivery.counts(session, election)
+    click.echo(
+        f"{summary.sent} sent, {summary.failed} failed now; "
+        f"in all {counts['sent']} sent, {counts['failed']} failed, {counts['pending']} pending"
+    )
+    if summary.failed:
+        for email, detail in delivery.failures(session, election):
+            click.echo(f"failed: {email}: {detail}", err=True)
+        raise click.ClickException(
+            f"{counts['failed']} message(s) failed; run `voting tokens send` again to retry them"
+        )

@@ -1,0 +1,266 @@
+"""The organisers' console (under /admin): dashboard, attendees, cards, emails, opening and
+closing voting, and the private activity log. The awards editor is voting/web/editor.py.
+
+Every change that counts is a log entry on the public board and a line in the private
+activity log, both made by the operation; a view only parses, calls and shows.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from voting import services, workflows
+from voting.cards import LAYOUTS
+from voting.db import get_session, writing
+from voting.domain.roster import RosterError
+from voting.errors import VotingError
+from voting.mail.sending import is_sending, start_in_background
+from voting.models import Election
+from voting.operations import activity, audit, delivery
+from voting.operations.attendees import count_attendees, find_attendees
+from voting.operations.elections import open_election
+from voting.operations.layout import load_categories
+from voting.operations.results import ballot_count, eligible_count, turnout_history
+from voting.operations.tokens import MAX_CARDS
+from voting.web.auth import roles_required
+from voting.web.charts import turnout_chart
+from voting.web.common import actor, election_from_request, page_number, pdf_response
+from voting.web.texts import error_text
+
+bp = Blueprint("console", __name__, url_prefix="/admin")
+ORGANISER = "organiser"
+ATTENDEES_PER_PAGE = 50
+
+
+def _back(election: Election, endpoint: str = ".dashboard") -> Response:
+    return redirect(url_for(endpoint, election=election.slug), 303)
+
+
+def _has_delivery_key(election: Election) -> bool:
+    return services.keys().has_delivery_key(election.slug)
+
+
+# --- dashboard ------------------------------------------------------------------------------------
+
+
+@bp.get("")
+@roles_required(ORGANISER)
+def dashboard():
+    election = election_from_request()
+    session = get_session()
+    eligible = eligible_count(session, election)
+    sending = is_sending(election.id)
+    return render_template(
+        "console/dashboard.html",
+        election=election,
+        attendees=count_attendees(session, election),
+        eligible=eligible,
+        ballots=ballot_count(session, election),
+        opens_at=election.local_time(election.opens_at),
+        closes_at=election.local_time(election.closes_at),
+        chart=turnout_chart(turnout_history(session, election), eligible),
+        checkpoint=audit.latest_checkpoint(session, election),
+        deliveries=delivery.counts(session, election),
+        sending=sending,
+        refresh=sending or election.is_open,
+        layouts=sorted(LAYOUTS),
+        has_key=_has_delivery_key(election),
+        max_cards=MAX_CARDS,
+    )
+
+
+# --- open and close -------------------------------------------------------------------------------
+
+
+@bp.route("/open", methods=["GET", "POST"])
+@roles_required(ORGANISER)
+def open_voting():
+    election = election_from_request()
+    session = get_session()
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            flash(_("Tick the box to confirm."), "error")
+            return redirect(url_for(".open_voting", election=election.slug), 303)
+        try:
+            with writing(session):
+                opened = open_election(
+                    session,
+                    actor(),
+                    election,
+                    services.keys().delivery_key(election.slug),
+                    services.signer(),
+                    services.now(),
+                )
+        except VotingError as exc:
+            flash(error_text(exc), "error")
+            return _back(election)
+        flash(_("Voting is open. Show this fingerprint to the room: %(fp)s", fp=opened.fingerprint))
+        return _back(election)
+    return render_template(
+        "console/confirm_open.html",
+        election=election,
+        attendees=count_attendees(session, election),
+        categories=load_categories(session, election),
+        opens_at=election.local_time(election.opens_at),
+        closes_at=election.local_time(election.closes_at),
+    )
+
+
+@bp.route("/close", methods=["GET", "POST"])
+@roles_required(ORGANISER)
+def close_voting():
+    election = election_from_request()
+    session = get_session()
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            flash(_("Tick the box to confirm."), "error")
+            return redirect(url_for(".close_voting", election=election.slug), 303)
+        keep = request.form.get("keep_delivery_key") == "yes"
+        try:
+            result = workflows.close_voting(session, actor(), election, keep_delivery_key=keep)
+        except VotingError as exc:
+            flash(error_text(exc), "error")
+            return _back(election)
+        flash(
+            _(
+                "Voting is closed and the result sealed. Show this fingerprint to the room: %(fp)s",
+                fp=result.checkpoint.fingerprint,
+            )
+        )
+        return _back(election)
+    return render_template(
+        "console/confirm_close.html",
+        election=election,
+        ballots=ballot_count(session, election),
+        eligible=eligible_count(session, election),
+    )
+
+
+# --- attendees ------------------------------------------------------------------------------------
+
+
+@bp.get("/attendees")
+@roles_required(ORGANISER)
+def attendees(report: dict | None = None, status: int = 200):
+    election = election_from_request()
+    query = request.args.get("q", "").strip()[:100]
+    page = page_number()
+    found = find_attendees(
+        get_session(),
+        election,
+        query,
+        limit=ATTENDEES_PER_PAGE,
+        offset=(page - 1) * ATTENDEES_PER_PAGE,
+    )
+    return (
+        render_template(
+            "console/attendees.html",
+            election=election,
+            report=report,
+            can_import=not election.is_over,
+            rows=found.attendees,
+            total=found.total,
+            page=page,
+            pages=max(1, -(-found.total // ATTENDEES_PER_PAGE)),
+            query=query,
+        ),
+        status,
+    )
+
+
+@bp.post("/attendees/import")
+@roles_required(ORGANISER)
+def import_attendees():
+    election = election_from_request()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return attendees(report={"errors": [_("Choose a CSV file to import.")]}, status=422)
+    try:
+        result = workflows.import_attendees(
+            get_session(), actor(), election, upload.read(), upload.filename
+        )
+    except RosterError as exc:
+        return attendees(report={"errors": exc.errors, "file": upload.filename}, status=422)
+    except VotingError as exc:
+        return attendees(report={"errors": [error_text(exc)]}, status=409)
+    return attendees(report={"result": result, "file": upload.filename})
+
+
+# --- cards and emails -----------------------------------------------------------------------------
+
+
+@bp.post("/cards/personal")
+@roles_required(ORGANISER)
+def personal_card_sheet():
+    election = election_from_request()
+    try:
+        printed = workflows.print_cards(
+            get_session(), actor(), election, layout=request.form.get("layout", "a4")
+        )
+    except VotingError as exc:
+        abort(400, description=error_text(exc))
+    return pdf_response(printed.pdf, f"ballot-cards-{election.slug}.pdf")
+
+
+@bp.post("/cards/anonymous")
+@roles_required(ORGANISER)
+def anonymous_card_sheet():
+    election = election_from_request()
+    count_text = request.form.get("count", "")
+    if not count_text.isdigit():
+        abort(400, description=_("Give the number of cards and a layout."))
+    try:
+        printed = workflows.print_cards(
+            get_session(),
+            actor(),
+            election,
+            layout=request.form.get("layout", "a4"),
+            count=int(count_text),
+        )
+    except VotingError as exc:
+        abort(400, description=error_text(exc))
+    return pdf_response(printed.pdf, f"anonymous-cards-{election.slug}.pdf")
+
+
+@bp.post("/send")
+@roles_required(ORGANISER)
+def send_links():
+    election = election_from_request()
+    if not _has_delivery_key(election) or election.is_over:
+        flash(_("Links can no longer be sent: voting is over."), "error")
+        return _back(election)
+    # The sender works in a thread of its own, with its own short writes.
+    started = start_in_background(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        election.id,
+        actor=actor(),
+        failed_only=request.form.get("failed_only") == "yes",
+    )
+    flash(_("Sending the ballot links.") if started else _("The links are being sent already."))
+    return _back(election)
+
+
+# --- the private activity log --------------------------------------------------------------------
+
+
+@bp.get("/activity")
+@roles_required(ORGANISER)
+def activity_log():
+    election = election_from_request()
+    records = activity.recent(get_session(), election)
+    return render_template(
+        "console/activity.html",
+        election=election,
+        records=[(election.local_time(record.at), record) for record in records],
+    )

@@ -1,0 +1,157 @@
+"""The awards editor (under /admin/election): the organiser changes the draft election in the
+browser, one award or finalist at a time, instead of loading a TOML file.
+
+Each change is applied to the definition as a whole and checked exactly like a file
+(voting/domain/editing.py, then voting/domain/definition.py), then stored by one operation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from voting import services
+from voting.db import get_session, writing
+from voting.domain import editing
+from voting.domain.definition import (
+    TIE_RULES,
+    DefinitionError,
+    editable,
+    from_board,
+    read_definition,
+)
+from voting.errors import VotingError
+from voting.models import Election
+from voting.operations.elections import edit_election
+from voting.web.auth import roles_required
+from voting.web.common import actor, election_from_request
+from voting.web.texts import error_text
+
+bp = Blueprint("editor", __name__, url_prefix="/admin/election")
+ORGANISER = "organiser"
+
+
+def _document(election: Election) -> dict:
+    return editable(from_board(json.loads(election.definition)))
+
+
+def _back(election: Election):
+    return redirect(url_for(".show", election=election.slug), 303)
+
+
+@bp.get("")
+@roles_required(ORGANISER)
+def show(errors: list[str] | None = None, status: int = 200):
+    election = election_from_request()
+    return (
+        render_template(
+            "console/editor.html",
+            election=election,
+            document=_document(election),
+            tie_rules=TIE_RULES,
+            errors=errors or [],
+            editable=election.is_draft,
+        ),
+        status,
+    )
+
+
+def _edit(change: Callable[[dict], object], what: str):
+    """Apply one edit to the draft definition, check it like a file, store it, log it."""
+    election = election_from_request()
+    if not election.is_draft:
+        flash(_("Voting has opened: the awards can no longer change."), "error")
+        return _back(election)
+    document = _document(election)
+    try:
+        change(document)
+        definition = read_definition(document)
+    except editing.EditError as exc:
+        return show(errors=[error_text(exc)], status=422)
+    except DefinitionError as exc:
+        return show(errors=exc.errors, status=422)
+    session = get_session()
+    try:
+        with writing(session):
+            edit_election(
+                session,
+                actor(),
+                election,
+                definition,
+                services.now(),
+                change=what,
+                ensure_delivery_key=services.keys().ensure_delivery_key,
+            )
+    except VotingError as exc:
+        flash(error_text(exc), "error")
+        return _back(election)
+    flash(_("Saved."))
+    return _back(election)
+
+
+def _form(*names: str) -> dict[str, str]:
+    return {name: request.form.get(name, "") for name in names}
+
+
+def _delta() -> int:
+    return {"up": -1, "down": 1}.get(request.form.get("move", ""), 0)
+
+
+@bp.post("/details")
+@roles_required(ORGANISER)
+def edit_details():
+    values = _form("title", "timezone", "tie_rule", "opens_at", "closes_at")
+    return _edit(lambda doc: editing.set_details(doc, values), "details")
+
+
+@bp.post("/awards")
+@roles_required(ORGANISER)
+def add_award():
+    values = _form("title", "description")
+    return _edit(
+        lambda doc: editing.add_category(doc, values["title"], values["description"]),
+        f"award added: {values['title']}",
+    )
+
+
+@bp.post("/awards/<slug>")
+@roles_required(ORGANISER)
+def change_award(slug: str):
+    if request.form.get("delete") == "yes":
+        return _edit(lambda doc: editing.remove_category(doc, slug), f"award removed: {slug}")
+    if _delta():
+        delta = _delta()
+        return _edit(lambda doc: editing.move_category(doc, slug, delta), f"award moved: {slug}")
+    values = _form("title", "description")
+    return _edit(lambda doc: editing.update_category(doc, slug, values), f"award changed: {slug}")
+
+
+@bp.post("/awards/<slug>/finalists")
+@roles_required(ORGANISER)
+def add_finalist(slug: str):
+    values = _form(*editing.NOMINEE_TEXTS)
+    return _edit(
+        lambda doc: editing.add_nominee(doc, slug, values), f"finalist added: {values['name']}"
+    )
+
+
+@bp.post("/awards/<slug>/finalists/<nominee>")
+@roles_required(ORGANISER)
+def change_finalist(slug: str, nominee: str):
+    what = f"{slug}/{nominee}"
+    if request.form.get("delete") == "yes":
+        return _edit(
+            lambda doc: editing.remove_nominee(doc, slug, nominee), f"finalist removed: {what}"
+        )
+    if _delta():
+        delta = _delta()
+        return _edit(
+            lambda doc: editing.move_nominee(doc, slug, nominee, delta), f"finalist moved: {what}"
+        )
+    values = _form(*editing.NOMINEE_TEXTS)
+    return _edit(
+        lambda doc: editing.update_nominee(doc, slug, nominee, values), f"finalist changed: {what}"
+    )
