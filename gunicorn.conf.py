@@ -9,6 +9,9 @@ import sys
 from voting.access_log import TokenHidingLogger
 
 logger_class = TokenHidingLogger
+# A request may take minutes: printing 10,000 ballot cards renders a PDF of 1,250 pages.
+# (It holds no database lock meanwhile; a reverse proxy needs as long a read time-out.)
+timeout = 300
 # Behind a reverse proxy the client's address comes from X-Forwarded-For (see the README).
 forwarded_allow_ips = "127.0.0.1"
 

@@ -216,11 +216,8 @@ def ballot_choices(categories: dict[str, list[str]], pick: Callable[[str, list[s
     return {f"award-{slug}": pick(slug, nominees) for slug, nominees in categories.items()}
 
 
-def vote_with_client(client, token: str, choices: dict[str, str]) -> str:
-    """Vote as a browser would through the Flask test client; return the receipt code.
-
-    *choices* maps category slug to nominee slug or "abstain".
-    """
+def reach_review(client, token: str, choices: dict[str, str]) -> dict:
+    """Open the link and fill in the ballot as a browser would; the cast form's fields."""
     response = client.get(f"/v/{token}")
     assert response.status_code == 303, response.status_code
     assert response.headers["Location"].endswith("/ballot")
@@ -233,8 +230,15 @@ def vote_with_client(client, token: str, choices: dict[str, str]) -> str:
     assert response.status_code == 303, response.get_data(as_text=True)
     review = client.get("/review")
     assert review.status_code == 200
-    cast = form_on(review.get_data(as_text=True), "/cast")
-    response = client.post("/cast", data=cast["fields"])
+    return form_on(review.get_data(as_text=True), "/cast")["fields"]
+
+
+def vote_with_client(client, token: str, choices: dict[str, str]) -> str:
+    """Vote as a browser would through the Flask test client; return the receipt code.
+
+    *choices* maps category slug to nominee slug or "abstain".
+    """
+    response = client.post("/cast", data=reach_review(client, token, choices))
     assert response.status_code == 303, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/receipt")
     receipt = client.get("/receipt").get_data(as_text=True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
+import socket
+import threading
+import time
 from email.message import EmailMessage
 from email.policy import default
 
@@ -46,3 +50,32 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class StallingSmtpServer:
+    """A mail server that accepts each connection, then says nothing for *stall* seconds and
+    hangs up: the slowest mail server a send can meet before its time-out."""
+
+    def __init__(self, stall: float = 10.0) -> None:
+        self.port = free_port()
+        self.stall = stall
+        self.connected = threading.Event()  # set once a client is connected and waiting
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self._listener.accept()
+                self.connected.set()
+                threading.Thread(target=self._stall, args=(connection,), daemon=True).start()
+
+    def _stall(self, connection: socket.socket) -> None:
+        time.sleep(self.stall)
+        connection.close()
+
+    def stop(self) -> None:
+        self._listener.close()

@@ -151,8 +151,9 @@ def test_open_and_close_need_confirmation(app, organiser, elections):
     assert report.ballots == 1 and report.state == "tallied"
     assert not (Path(app.instance_path) / "keys" / "delivery" / "ecc2016.key").exists()
     with app.app_context():
-        actions = [r.action for r in get_session().query(ActivityRecord)]
-    assert "voting opened" in actions and "voting closed" in actions
+        actions = [(r.actor, r.action) for r in get_session().query(ActivityRecord)]
+    assert ("olga", "voting opened") in actions and ("olga", "voting closed") in actions
+    assert ("olga", "delivery key destroyed") in actions
 
 
 def test_cards_from_the_console(app, organiser, elections):
@@ -189,3 +190,22 @@ def test_activity_page_lists_who_did_what(organiser, runner):
     runner.invoke(args=["election", "load", str(EXAMPLE_TOML)])
     page = organiser.get("/admin/activity").get_data(as_text=True)
     assert "election created" in page and "command line" in page
+
+
+def test_refusals_on_the_console_and_the_stage_speak_the_organisers_language(
+    app, organiser, elections
+):
+    elections.create()  # already open
+    token = csrf_of(organiser, "/admin")
+    organiser.post("/language", data={"csrf_token": token, "language": "de", "next": "/admin"})
+    post(organiser, "/admin/open", confirm="yes")
+    assert "die Abstimmung ecc2016 ist bereits geöffnet" in organiser.get("/admin").get_data(
+        as_text=True
+    )
+    organiser.post("/stage/ecc2016/next", data={"csrf_token": token})
+    remote = organiser.get("/stage/ecc2016/remote").get_data(as_text=True)
+    assert "die Bekanntgabe beginnt, wenn die Abstimmung beendet ist" in remote
+    organiser.post("/language", data={"csrf_token": token, "language": "fr", "next": "/admin"})
+    post(organiser, "/admin/election/awards/nobody", title="x")
+    editor = organiser.get("/admin/election").get_data(as_text=True)
+    assert "Le vote est ouvert\u00a0: les prix ne peuvent plus être modifiés." in editor

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.helpers import EXAMPLE_TOML, definition_toml, roster_csv, vote_with_client
 from voting import create_app
 from voting.db import get_session
-from voting.models import Attendee, AuditEntry, Category, Election, Nominee
+from voting.models import ActivityRecord, Attendee, AuditEntry, Category, Election, Nominee
 
 
 def invoke_ok(runner, *args: str) -> str:
@@ -297,3 +297,38 @@ def test_an_award_without_finalists_may_be_drafted_but_not_opened(runner, tmp_pa
     invoke_ok(runner, "election", "load", path)
     invoke_ok(runner, "attendees", "import", write(tmp_path, "a.csv", roster_csv(2)))
     assert "'Later' has no finalists" in invoke_fails(runner, "open")
+
+
+def activity(app) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        records = get_session().scalars(select(ActivityRecord).order_by(ActivityRecord.id))
+        return [(r.actor, r.action, r.detail) for r in records]
+
+
+def test_every_command_that_changes_something_is_in_the_activity_log(app, runner, tmp_path):
+    """The command line records what the console records: one operation behind both."""
+    invoke_ok(runner, "election", "load", str(EXAMPLE_TOML))
+    invoke_ok(runner, "attendees", "import", write(tmp_path, "a.csv", roster_csv(3)))
+    invoke_ok(runner, "tokens", "cards", "--count", "2", "--out", str(tmp_path / "c.pdf"))
+    invoke_ok(runner, "open")
+    invoke_ok(runner, "close")
+    added = runner.invoke(
+        args=["users", "add", "jules", "--role", "jury", "--password-stdin"], input="x" * 12
+    )
+    assert added.exit_code == 0, added.output
+    actions = [action for actor, action, _ in activity(app) if actor == "command line"]
+    assert actions == [
+        "election created",
+        "attendees imported",
+        "anonymous cards printed",
+        "voting opened",
+        "voting closed",
+        "delivery key destroyed",
+        "staff account added",
+    ]
+
+
+def test_a_kept_delivery_key_is_in_the_activity_log(app, runner, elections):
+    elections.create()
+    invoke_ok(runner, "close", "--keep-delivery-key")
+    assert activity(app)[-1] == ("command line", "voting closed", "delivery key kept")

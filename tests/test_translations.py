@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -88,3 +89,48 @@ def test_compiled_catalogue_matches_its_source(language):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo", "rb") as handle:
         compiled = _pairs(read_mo(handle))
     assert compiled == source, "run pybabel compile -d voting/translations"
+
+
+def _refusal_classes(trees: list[ast.Module]) -> set[str]:
+    """VotingError and every class that derives from it, anywhere in the package."""
+    found = {"VotingError"}
+    while True:
+        more = {
+            node.name
+            for tree in trees
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            and any(isinstance(base, ast.Name) and base.id in found for base in node.bases)
+        }
+        if more <= found:
+            return found
+        found |= more
+
+
+def _marked(node: ast.expr) -> bool:
+    if isinstance(node, ast.IfExp):
+        return _marked(node.body) and _marked(node.orelse)
+    return isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_"
+
+
+def test_every_refusal_is_marked_for_translation_where_it_is_raised():
+    """Refusals reach every page through web.texts.error_text, so each message is an N_()
+    template (details as parameters), never a finished English sentence."""
+    files = sorted((ROOT / "voting").rglob("*.py"))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in files]
+    refusals = _refusal_classes(trees)
+    unmarked = []
+    for path, tree in zip(files, trees, strict=True):
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            name = getattr(node.exc.func, "id", None)
+            if name in refusals and not (node.exc.args and _marked(node.exc.args[0])):
+                unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert len(refusals) > 10 and unmarked == []
+
+
+def test_pages_show_refusals_through_one_helper():
+    for path in sorted((ROOT / "voting" / "web").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert "flash(str(" not in source and "description=str(" not in source, path.name

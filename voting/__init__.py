@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask import Flask
 
     from voting import db
-    from voting.cli import register_commands
+    from voting.cli.commands import register_commands
     from voting.config import load_config
     from voting.instance import KeyStore, instance_path_from_env
     from voting.web import register

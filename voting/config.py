@@ -49,6 +49,14 @@ def database_url_from_env() -> str:
 
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(DEFAULTS)
+    read_instance_config(app)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.setdefault("DATABASE_URL", default_database_url(Path(app.instance_path)))
+
+
+def read_instance_config(app: Flask) -> None:
+    """Read instance/config.toml, then the environment over it (again, after `voting init`)."""
     path = Path(app.instance_path) / CONFIG_FILE
     if path.exists():
         try:
@@ -58,8 +66,5 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     for name in ("DATABASE_URL", "PUBLIC_URL"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
-    if test_config:
-        app.config.from_mapping(test_config)
-    app.config.setdefault("DATABASE_URL", default_database_url(Path(app.instance_path)))
     if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -559,6 +559,28 @@ def verify_certificate(data: bytes, key: VerifierKey) -> dict:
     return {"results": payload.get("results"), "checkpoint": checkpoint}
 
 
+# --- Entry kinds ---------------------------------------------------------------------------------
+
+# Every kind of log entry, in the order an election's log meets them, with what its data
+# records. The verifier's replay has a rule for each, the server writes no other kind, and
+# the board's pages name and filter them from this one list.
+ENTRY_KINDS: dict[str, str] = {
+    "election.defined": "the election's whole definition (again after each change in draft)",
+    "attendees.imported": "an import of the attendee list: counts and the file's hash, no names",
+    "tokens.committed": "the eligible token hashes at opening: count, sorted hashes, Merkle root",
+    "voting.opened": "voting opened",
+    "tokens.added": "token hashes made eligible while open: late attendees, anonymous cards",
+    "tokens.revoked": "token hashes revoked: an attendee was handed an anonymous card",
+    "tokens.reissued": "lost ballots replaced: old token hashes revoked, new ones added",
+    "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices",
+    "voting.closed": "voting closed",
+    "ballot.unsealed": "a ballot's choices and the nonce that opens its seal",
+    "tally": "the count of the unsealed ballots",
+    "tie.decided": "the jury's choice between finalists tied for first place",
+    "reveal.step": "one step of the reveal on stage; the last one ends it",
+}
+
+
 # --- Verification -------------------------------------------------------------------------------
 
 
@@ -645,16 +667,16 @@ class _Checker:
         self.tally: list[dict] | None = None
         self.decisions: dict[str, str] = {}
         self.reveal_step = 0
-        self._handlers: dict[str, Callable[[int, dict], None] | None] = {}
+        # One rule per registered kind: _election_defined for "election.defined", and so on.
+        self._rules: dict[str, Callable[[int, dict], None]] = {
+            kind: getattr(self, "_" + kind.replace(".", "_")) for kind in ENTRY_KINDS
+        }
 
     def check(self, seq: int, kind: str, data: dict) -> None:
-        handler = self._handlers.get(kind)
-        if handler is None:
-            handler = getattr(self, "_" + kind.replace(".", "_"), None)
-            self._handlers[kind] = handler
-        if handler is None:
+        rule = self._rules.get(kind)
+        if rule is None:
             raise ValueError(f"unknown kind {kind!r}")
-        handler(seq, data)
+        rule(seq, data)
 
     def _require(self, *phases: str) -> None:
         if self.phase not in phases:
@@ -971,8 +993,50 @@ def verify_board(
     *key* pins the log's public key (a vkey line or PEM); without it the board's own key is
     used. *saved_checkpoint* is a checkpoint note kept from earlier: the board must extend
     it. Without *partial* the board must be complete: voting closed and the tally sealed.
+
+    The steps: read the header and the key, read the saved checkpoint, replay the entries
+    and checkpoints one by one, then check that the log is whole.
     """
     parsed = iter(_read_lines(lines))
+    header, board_key = _read_head(parsed, key)
+    origin = header["origin"]
+    saved = _read_saved_checkpoint(saved_checkpoint, board_key, origin)
+    replay = _Replay(board_key, origin, saved)
+    for line in parsed:
+        replay.read(line, parsed)
+    replay.finish()
+    checker = replay.checker
+    if checker.definition is None:
+        raise BoardError("line 1", "the board defines no election")
+    if header.get("election") != checker.definition["slug"]:
+        raise BoardError("line 1", "the header names another election than the log")
+    if not partial and checker.phase not in ("tallied", "revealed"):
+        raise BoardError(
+            "end of file",
+            f"the board ends while the election is {checker.phase}, before the sealed tally "
+            "(use --partial to check a board exported while voting is open)",
+        )
+    return BoardReport(
+        election=checker.definition["slug"],
+        origin=origin,
+        entries=replay.entries.count,
+        root=frontier_root(replay.peaks),
+        state=checker.phase,
+        key=board_key,
+        key_pinned=key is not None,
+        eligible=len(checker.eligible - checker.revoked),
+        ballots=len(checker.sealed),
+        tally=checker.tally,
+        checkpoints=replay.checkpoints,
+        milestones=replay.milestones,
+        saved_checkpoint=saved,
+        kinds=replay.kinds,
+        decisions=dict(checker.decisions),
+    )
+
+
+def _read_head(parsed: Iterator[_Line], key: str | None) -> tuple[dict, VerifierKey]:
+    """The header line and the key line; the key checked against *key* when one is pinned."""
     header_line = next(parsed, None)
     if header_line is None or _line_type(header_line) != "board":
         raise BoardError("line 1", "not a board file (no board header)")
@@ -992,102 +1056,105 @@ def verify_board(
             raise BoardError("--key", str(exc)) from None
         if pinned != board_key:
             raise BoardError("line 2", "the board is signed with another key than the pinned one")
-    saved = None
-    if saved_checkpoint is not None:
-        try:
-            saved = open_checkpoint(saved_checkpoint, board_key)
-        except ValueError as exc:
-            raise BoardError("--checkpoint", str(exc)) from None
-        if saved.origin != origin:
-            raise BoardError("--checkpoint", f"it is a checkpoint of {saved.origin}, not {origin}")
+    return header, board_key
 
-    checker = _Checker()
-    # The file is read as a stream: only the last two entries are kept, for error messages,
-    # so memory stays flat however long the board is.
-    entries = _Recent()
-    peaks: list[bytes] = []
-    last_leaf = bytes(32)  # the first entry's prev is all zeros
-    checkpoints: list[Checkpoint] = []
-    milestones: dict[str, Checkpoint] = {}
-    awaiting: str | None = None  # a milestone whose checkpoint must come next
-    kinds: dict[str, int] = {}
-    for line in parsed:
+
+def _read_saved_checkpoint(
+    note: str | None, board_key: VerifierKey, origin: str
+) -> Checkpoint | None:
+    if note is None:
+        return None
+    try:
+        saved = open_checkpoint(note, board_key)
+    except ValueError as exc:
+        raise BoardError("--checkpoint", str(exc)) from None
+    if saved.origin != origin:
+        raise BoardError("--checkpoint", f"it is a checkpoint of {saved.origin}, not {origin}")
+    return saved
+
+
+class _Replay:
+    """The board's lines after the key, one at a time: each entry is checked against the rules
+    and chained into the tree, each checkpoint against the tree as it stands."""
+
+    def __init__(self, board_key: VerifierKey, origin: str, saved: Checkpoint | None) -> None:
+        self.board_key, self.origin, self.saved = board_key, origin, saved
+        self.checker = _Checker()
+        # The file is read as a stream: only the last two entries are kept, for error
+        # messages, so memory stays flat however long the board is.
+        self.entries = _Recent()
+        self.peaks: list[bytes] = []
+        self.last_leaf = bytes(32)  # the first entry's prev is all zeros
+        self.checkpoints: list[Checkpoint] = []
+        self.milestones: dict[str, Checkpoint] = {}
+        self.awaiting: str | None = None  # a milestone whose checkpoint must come next
+        self.kinds: dict[str, int] = {}
+
+    def read(self, line: _Line, rest: Iterator[_Line]) -> None:
         line_type = None if line.canonical else _line_type(line)
         if line_type == "checkpoint":
-            checkpoint = _check_checkpoint(line, board_key, origin, entries, peaks)
-            checkpoints.append(checkpoint)
-            if awaiting:
-                milestones[awaiting] = checkpoint
-                awaiting = None
-            continue
-        if awaiting:
-            raise BoardError(entries.where(), "no signed checkpoint follows this entry, as it must")
+            self._checkpoint(line)
+            return
+        if self.awaiting:
+            raise BoardError(
+                self.entries.where(), "no signed checkpoint follows this entry, as it must"
+            )
         if line_type is not None:
             raise BoardError(f"line {line.number}", f"unexpected {line_type!r} line")
-        index = entries.count
+        self._entry(line, rest)
+
+    def _checkpoint(self, line: _Line) -> None:
+        checkpoint = _check_checkpoint(line, self.board_key, self.origin, self.entries, self.peaks)
+        self.checkpoints.append(checkpoint)
+        if self.awaiting:
+            self.milestones[self.awaiting] = checkpoint
+            self.awaiting = None
+
+    def _entry(self, line: _Line, rest: Iterator[_Line]) -> None:
+        index = self.entries.count
         _check_entry_form(index, line)
         entry = line.value
         assert isinstance(entry, dict)
-        if entry["prev"] != last_leaf.hex():
-            raise _broken_link(entries, line, parsed)
+        if entry["prev"] != self.last_leaf.hex():
+            raise _broken_link(self.entries, line, rest)
         kind, data = entry["kind"], entry["data"]
         try:
-            checker.check(index, kind, data)
+            self.checker.check(index, kind, data)
         except ValueError as exc:
             raise BoardError(_entry_where(index, line), str(exc)) from None
-        last_leaf = leaf_hash(line.raw)
-        frontier_push(peaks, index, last_leaf)
-        entries.add(line)
-        kinds[kind] = kinds.get(kind, 0) + 1
-        awaiting = _milestone(kind, data)
-        if saved and saved.size == entries.count and frontier_root(peaks) != saved.root:
+        self.last_leaf = leaf_hash(line.raw)
+        frontier_push(self.peaks, index, self.last_leaf)
+        self.entries.add(line)
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.awaiting = _milestone(kind, data)
+        saved = self.saved
+        if saved and saved.size == self.entries.count and frontier_root(self.peaks) != saved.root:
             raise BoardError(
                 "--checkpoint",
                 f"the board's first {saved.size} entries differ from your saved checkpoint: "
                 "the log was rewritten",
             )
-    if awaiting:
-        raise BoardError(entries.where(), "no signed checkpoint follows this entry")
-    if not checkpoints or checkpoints[-1].size != entries.count:
-        raise BoardError(
-            "end of file",
-            "the last entries are covered by no signed checkpoint (truncated or appended?)",
-        )
-    if saved and saved.size > entries.count:
-        raise BoardError(
-            "--checkpoint",
-            f"your saved checkpoint has {saved.size} entries but the board only {entries.count}: "
-            "entries were removed",
-        )
-    if saved and saved.size == 0 and saved.root != EMPTY_ROOT:
-        raise BoardError("--checkpoint", "the saved checkpoint of an empty log has a wrong root")
-    if checker.definition is None:
-        raise BoardError("line 1", "the board defines no election")
-    if header.get("election") != checker.definition["slug"]:
-        raise BoardError("line 1", "the header names another election than the log")
-    if not partial and checker.phase not in ("tallied", "revealed"):
-        raise BoardError(
-            "end of file",
-            f"the board ends while the election is {checker.phase}, before the sealed tally "
-            "(use --partial to check a board exported while voting is open)",
-        )
-    return BoardReport(
-        election=checker.definition["slug"],
-        origin=origin,
-        entries=entries.count,
-        root=frontier_root(peaks),
-        state=checker.phase,
-        key=board_key,
-        key_pinned=key is not None,
-        eligible=len(checker.eligible - checker.revoked),
-        ballots=len(checker.sealed),
-        tally=checker.tally,
-        checkpoints=checkpoints,
-        milestones=milestones,
-        saved_checkpoint=saved,
-        kinds=kinds,
-        decisions=dict(checker.decisions),
-    )
+
+    def finish(self) -> None:
+        """At the end of the file: every entry covered by a checkpoint, the saved one reached."""
+        count, saved = self.entries.count, self.saved
+        if self.awaiting:
+            raise BoardError(self.entries.where(), "no signed checkpoint follows this entry")
+        if not self.checkpoints or self.checkpoints[-1].size != count:
+            raise BoardError(
+                "end of file",
+                "the last entries are covered by no signed checkpoint (truncated or appended?)",
+            )
+        if saved and saved.size > count:
+            raise BoardError(
+                "--checkpoint",
+                f"your saved checkpoint has {saved.size} entries but the board only {count}: "
+                "entries were removed",
+            )
+        if saved and saved.size == 0 and saved.root != EMPTY_ROOT:
+            raise BoardError(
+                "--checkpoint", "the saved checkpoint of an empty log has a wrong root"
+            )
 
 
 def _require_canonical(line: _Line, what: str) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sys
 
-from flask import Flask
-
 
 def main() -> None:
     """The console script. `voting board verify` goes straight to the standalone verifier: a
@@ -23,23 +21,3 @@ def main() -> None:
     from voting.cli.group import voting_group
 
     voting_group()
-
-
-def register_commands(app: Flask) -> None:
-    from voting.cli import attendees, board, demo, election, instance, results, tokens, users
-
-    for command in (
-        instance.init_command,
-        election.election_group,
-        attendees.attendees_group,
-        tokens.tokens_group,
-        election.open_command,
-        election.close_command,
-        election.tally_command,
-        board.board_group,
-        instance.backup_command,
-        results.results_group,
-        users.users_group,
-        demo.demo_command,
-    ):
-        app.cli.add_command(command)

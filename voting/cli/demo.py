@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from voting import services
 from voting.cli.common import COMMAND_LINE
+from voting.config import read_instance_config
 from voting.db import database, get_session, writing
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
@@ -93,18 +94,16 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
 @click.option("--no-serve", is_flag=True, help="Prepare and print links, but start no server.")
 def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     """First look: init, example election, 350 sample attendees, open voting, serve."""
-    from voting import create_app
-
-    for line in initialise_instance(Path(current_app.instance_path), database().engine):
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for line in initialise_instance(Path(app.instance_path), database().engine):
         click.echo(line)
-    app = create_app()  # again, now that the instance has its secrets
+    read_instance_config(app)  # again, now that the instance has its secrets
     # Comparing, not binding: when asked to listen everywhere, links use the LAN address.
     everywhere = ("0.0.0.0", "::")  # noqa: S104  # nosec B104
     shown_host = _address_for_phones() if host in everywhere else host
     app.config["SERVER_URL"] = f"http://{shown_host}:{port}"
-    with app.app_context():
-        status, links = prepare_demo(link_count)
-        base = services.public_url()
+    status, links = prepare_demo(link_count)
+    base = services.public_url()
     click.echo(status)
     if links:
         click.echo("\nOpen one of these ballot links (each votes once):")

@@ -83,6 +83,8 @@ def _append(
     size, last = head.size, head.last_hash
     entries = []
     for kind, data in items:
+        if kind not in verify.ENTRY_KINDS:
+            raise ValueError(f"{kind!r} is not a kind of entry the board knows")
         body = verify.canonical_json({"seq": size, "prev": last.hex(), "kind": kind, "data": data})
         leaf = verify.leaf_hash(body)
         receipt = verify.receipt_code(leaf) if kind == "ballot.cast" else None

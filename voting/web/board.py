@@ -16,7 +16,7 @@ from voting.db import get_session
 from voting.models import Election
 from voting.operations import audit
 from voting.web.auth import public
-from voting.web.board_entries import ENTRY_KINDS, describe
+from voting.web.board_entries import KINDS, describe
 from voting.web.common import election_from_request, page_number
 from voting.web.errors import message_page
 
@@ -42,7 +42,7 @@ def board_page(election: Election, *, kind: str | None, receipt: str | None, pag
         "page": min(page, pages),
         "pages": pages,
         "kind": kind,
-        "kinds": ENTRY_KINDS,
+        "kinds": KINDS,
     }
 
 
@@ -62,7 +62,7 @@ def _checkpoint_json(checkpoint) -> dict | None:
 @public
 def index():
     election = _election()
-    kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     return render_template(
         "board.html", **board_page(election, kind=kind, receipt=None, page=page_number())
     )
@@ -72,7 +72,7 @@ def index():
 @public
 def index_json():
     election = _election()
-    kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     view = board_page(election, kind=kind, receipt=None, page=page_number())
     return jsonify(
         {

@@ -6,23 +6,20 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from voting.models import AuditEntry
+from voting.verify import ENTRY_KINDS
 
-ENTRY_KINDS = (
-    "election.defined",
-    "attendees.imported",
-    "tokens.committed",
-    "voting.opened",
-    "tokens.added",
-    "tokens.revoked",
-    "tokens.reissued",
-    "ballot.cast",
-    "voting.closed",
-    "ballot.unsealed",
-    "tally",
-)
+KINDS = tuple(ENTRY_KINDS)  # what the board's filter offers, in the order a log meets them
+# What each reveal step shows, as the board names it.
+SCREENS = {
+    "intro": _l("the sealed result"),
+    "finalists": _l("the finalists"),
+    "winner": _l("the winner"),
+    "bars": _l("the counts"),
+}
 # Long lists (the eligible token hashes) are cut on the page; the JSON and the export have all.
 _SHOWN_CHARACTERS = 1200
 
@@ -76,6 +73,23 @@ def _summary(kind: str, data: dict) -> str:
         return _("Ballot %(seq)d unsealed.", seq=data.get("ballot", 0))
     if kind == "tally":
         return _("Tally sealed: %(count)d ballots counted.", count=data.get("ballots", 0))
+    if kind == "tie.decided":
+        return _(
+            "The jury decided the tie in %(award)s: %(winner)s.",
+            award=data.get("award", ""),
+            winner=data.get("winner", ""),
+        )
+    if kind == "reveal.step":
+        if data.get("show") == "summary":
+            return _(
+                "Reveal step %(step)d: the summary; the reveal is over.", step=data.get("step", 0)
+            )
+        return _(
+            "Reveal step %(step)d: %(show)s of %(award)s.",
+            step=data.get("step", 0),
+            show=str(SCREENS.get(data.get("show", ""), data.get("show", ""))),
+            award=data.get("award") or "",
+        )
     return kind
 
 

@@ -11,7 +11,7 @@ from voting.operations import audit
 from voting.operations.results import ballot_count, eligible_count
 from voting.web.auth import roles_required
 from voting.web.board import board_page
-from voting.web.board_entries import ENTRY_KINDS
+from voting.web.board_entries import KINDS
 from voting.web.common import election_from_request, page_number
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
@@ -42,7 +42,7 @@ def overview():
 @roles_required("jury", "organiser")
 def log():
     election = _election()
-    kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     receipt = request.args.get("receipt", "").strip() or None
     view = board_page(election, kind=kind, receipt=receipt, page=page_number())
     return render_template("jury/log.html", receipt=receipt or "", **view)

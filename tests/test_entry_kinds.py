@@ -1,0 +1,88 @@
+"""One registry of entry kinds (voting.verify.ENTRY_KINDS): the server writes no other kind,
+the verifier has a rule for each, and the board and the jury can name and filter each one."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.helpers import definition_toml, vote_with_client
+from tests.staff import csrf_of, staff_client
+from voting import verify
+from voting.db import get_session, writing
+from voting.operations import audit
+from voting.operations.elections import find_election
+from voting.web.board_entries import describe
+
+ENTRY = re.compile(r'<li id="entry-(\d+)"')
+
+
+def post(client, path: str, **data):
+    return client.post(path, data={"csrf_token": csrf_of(client, "/desk"), **data})
+
+
+@pytest.fixture
+def every_kind(app, runner, elections):
+    """An election whose log holds every kind of entry, made through the web."""
+    election = elections.create(
+        definition_toml(categories={"best": ["ann", "ben", "cleo"]}), attendees=6
+    )
+    slug = election.slug
+    organiser = staff_client(app, runner, "organiser", "olga")
+    post(organiser, f"/admin/cards/anonymous?election={slug}", count="2", layout="a4")
+    post(organiser, "/desk/attendees/5/reissue", confirm="yes")  # tokens.reissued
+    post(organiser, "/desk/attendees/6/anonymous-card")  # tokens.revoked
+    for token, pick in zip(election.tokens[:4], ["ann", "ben", "ann", "ben"], strict=True):
+        vote_with_client(app.test_client(), token, {"best": pick})
+    elections.close(slug)
+    steps = [("next", {})] * 2 + [("tie", {"award": "best", "winner": "ben"})] + [("next", {})] * 3
+    for action, fields in steps:
+        post(organiser, f"/stage/{slug}/{action}", **fields)
+    return slug
+
+
+def test_the_server_writes_every_kind_and_no_other(every_kind, elections):
+    report = verify.verify_board(elections.board(every_kind))
+    assert set(report.kinds) == set(verify.ENTRY_KINDS)
+    assert report.state == "revealed"
+
+
+def test_the_server_refuses_an_unregistered_kind(app, elections):
+    elections.create(attendees=1)
+    with app.app_context():
+        session = get_session()
+        election = find_election(session)
+        with pytest.raises(ValueError, match="not a kind"), writing(session):
+            audit.append_entry(session, election, "ballot.changed", {})
+
+
+def test_the_verifier_refuses_an_unregistered_kind(every_kind, elections):
+    lines = elections.board(every_kind)
+    last = max(i for i, line in enumerate(lines) if b'"seq"' in line)
+    entry = json.loads(lines[last])
+    entry["kind"] = "ballot.changed"
+    lines[last] = verify.canonical_json(entry) + b"\n"
+    with pytest.raises(verify.BoardError, match="unknown kind"):
+        verify.verify_board(lines)
+
+
+def test_every_kind_reads_in_words_and_filters_on_the_board_and_for_the_jury(
+    app, runner, every_kind, elections
+):
+    report = verify.verify_board(elections.board(every_kind))
+    jury = staff_client(app, runner, "jury", "jules")
+    public = app.test_client()
+    for kind, count in report.kinds.items():
+        per_page = f"election={every_kind}&kind={kind}"
+        board = public.get(f"/board?{per_page}").get_data(as_text=True)
+        assert len(ENTRY.findall(board)) == min(count, 50), kind
+        listed = jury.get(f"/jury/log?{per_page}").get_data(as_text=True)
+        assert len(ENTRY.findall(listed)) == min(count, 50), kind
+        assert f'<option value="{kind}" selected>' in listed
+    with app.test_request_context(), app.app_context():
+        session = get_session()
+        entries, _ = audit.find_entries(session, find_election(session), per_page=1000)
+        for entry in entries:
+            assert describe(entry).summary not in ("", entry.kind), entry.kind
