@@ -8,6 +8,7 @@ does not remove it. Only imports under ``if TYPE_CHECKING:`` are left out (they 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -157,3 +158,31 @@ def test_no_module_but_the_verifier_is_long():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert set(long) <= {"voting.verify"}, long
+
+
+def _readme_map() -> dict[str, str]:
+    """The README's map of where things live: each path of the first column, its text."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Where things live", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    found: dict[str, str] = {}
+    for row in rows:
+        first, what = row.split("|")[1:3]
+        for path in re.findall(r"`([^`]+)`", first):
+            found[path] = what
+    return found
+
+
+def test_the_readme_map_matches_the_tree():
+    listed = _readme_map()
+    for path in listed:
+        assert (ROOT / path).exists(), f"the README's map names {path}, which is not there"
+    unlisted = []
+    for path in modules().values():
+        relative = path.relative_to(ROOT).as_posix()
+        folder = path.parent.relative_to(ROOT).as_posix() + "/"
+        described = f"`{path.name}`" in listed.get(folder, "")
+        if relative in listed or described or (path.name == "__init__.py" and folder in listed):
+            continue
+        unlisted.append(relative)
+    assert unlisted == [], "add these to the README's map: " + ", ".join(unlisted)

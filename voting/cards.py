@@ -19,6 +19,7 @@ from voting.domain.tokens import Card
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 
+
 @dataclass(frozen=True)
 class Layout:
     page: tuple[float, float]  # width, height in mm

@@ -53,6 +53,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     app.config.setdefault("DATABASE_URL", default_database_url(Path(app.instance_path)))
+    if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
 
 
 def read_instance_config(app: Flask) -> None:
@@ -66,5 +68,3 @@ def read_instance_config(app: Flask) -> None:
     for name in ("DATABASE_URL", "PUBLIC_URL"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
-    if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
-        app.config["SESSION_COOKIE_SECURE"] = True

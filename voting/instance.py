@@ -27,6 +27,7 @@ from voting.errors import N_, KeyMissing
 CONFIG_FILE = "config.toml"
 DELIVERY_KEY_BYTES = 32
 
+
 def instance_path_from_env(default: str | os.PathLike[str] = "instance") -> Path:
     """The instance folder: ``$VOTING_INSTANCE`` or ``./instance``, as an absolute path."""
     return Path(os.environ.get("VOTING_INSTANCE") or default).resolve()

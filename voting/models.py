@@ -42,6 +42,7 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
 ROLES = ("organiser", "desk", "jury")
 
 

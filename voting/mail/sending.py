@@ -88,9 +88,7 @@ def send_links(
         try:
             election = session.get_one(Election, election_id)
             composer = _Composer(election, settings)
-            ids = delivery.recipients(
-                session, election, services.now(), failed_only=failed_only
-            )
+            ids = delivery.recipients(session, election, services.now(), failed_only=failed_only)
             if on_start:
                 on_start(len(ids))
             with Mailer(settings) as mailer:
@@ -114,9 +112,7 @@ def send_links(
                     if on_message:
                         on_message()
             with writing(session):
-                delivery.record_sending_run(
-                    session, actor, election, services.now(), str(summary)
-                )
+                delivery.record_sending_run(session, actor, election, services.now(), str(summary))
         finally:
             session.close()
     return summary

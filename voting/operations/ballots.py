@@ -33,7 +33,7 @@ from voting.errors import (
 from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
 from voting.operations import audit
 from voting.operations.audit import LogSigner
-from voting.operations.layout import AwardView, ballot_layout
+from voting.operations.layout import CategoryView, ballot_layout
 
 
 class InvalidChoice(VotingError):
@@ -139,7 +139,7 @@ def check_voting_window(election: Election, now: datetime) -> None:
 
 
 def parse_choices(
-    categories: Sequence[AwardView], submitted: dict[str, str]
+    categories: Sequence[CategoryView], submitted: dict[str, str]
 ) -> dict[str, str | None]:
     """Map each award to the chosen finalist's slug, or None for "abstain"."""
     choices: dict[str, str | None] = {}

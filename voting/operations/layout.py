@@ -21,7 +21,7 @@ _CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
-class FinalistView:
+class NomineeView:
     id: int
     slug: str
     name: str
@@ -32,14 +32,14 @@ class FinalistView:
 
 
 @dataclass(frozen=True)
-class AwardView:
+class CategoryView:
     id: int
     slug: str
     title: str
     description: str
     method: str
     translations: dict
-    nominees: tuple[FinalistView, ...]
+    nominees: tuple[NomineeView, ...]
 
 
 def load_categories(session: Session, election: Election) -> list[Category]:
@@ -54,11 +54,11 @@ def load_categories(session: Session, election: Election) -> list[Category]:
     )
 
 
-_cache: OrderedDict[tuple, tuple[AwardView, ...]] = OrderedDict()
+_cache: OrderedDict[tuple, tuple[CategoryView, ...]] = OrderedDict()
 _lock = Lock()
 
 
-def ballot_layout(session: Session, election: Election) -> tuple[AwardView, ...]:
+def ballot_layout(session: Session, election: Election) -> tuple[CategoryView, ...]:
     """The awards with their finalists, in ballot order."""
     bind = session.get_bind()
     # The definition itself is part of the key: an edit in draft, or a database replaced
@@ -77,7 +77,7 @@ def ballot_layout(session: Session, election: Election) -> tuple[AwardView, ...]
     return layout
 
 
-def _read(session: Session, election: Election) -> tuple[AwardView, ...]:
+def _read(session: Session, election: Election) -> tuple[CategoryView, ...]:
     categories = (
         session.execute(
             select(Category).where(Category.election_id == election.id).order_by(Category.position)
@@ -85,7 +85,7 @@ def _read(session: Session, election: Election) -> tuple[AwardView, ...]:
         .scalars()
         .all()
     )
-    nominees: dict[int, list[FinalistView]] = {c.id: [] for c in categories}
+    nominees: dict[int, list[NomineeView]] = {c.id: [] for c in categories}
     rows = session.execute(
         select(Nominee)
         .where(Nominee.category_id.in_(list(nominees)))
@@ -93,7 +93,7 @@ def _read(session: Session, election: Election) -> tuple[AwardView, ...]:
     ).scalars()
     for nominee in rows:
         nominees[nominee.category_id].append(
-            FinalistView(
+            NomineeView(
                 id=nominee.id,
                 slug=nominee.slug,
                 name=nominee.name,
@@ -104,7 +104,7 @@ def _read(session: Session, election: Election) -> tuple[AwardView, ...]:
             )
         )
     return tuple(
-        AwardView(
+        CategoryView(
             id=c.id,
             slug=c.slug,
             title=c.title,

@@ -25,7 +25,7 @@ from voting.operations.results import count_election
 
 
 @dataclass(frozen=True)
-class AwardResult:
+class CategoryResult:
     """One award as far as the reveal has gone: counts only once the bars are shown."""
 
     slug: str
@@ -45,7 +45,7 @@ class RevealState:
     step: int
     screens: list[tuple[str, str | None]]
     sealed_fingerprint: str | None
-    awards: list[AwardResult] = field(default_factory=list)
+    awards: list[CategoryResult] = field(default_factory=list)
     waiting_for_jury: str | None = None  # an award whose tie blocks the next step
     tied: list[str] = field(default_factory=list)  # the finalists the jury chooses between
 
@@ -57,7 +57,7 @@ class RevealState:
     def next_screen(self) -> tuple[str, str | None] | None:
         return self.screens[self.step + 1] if self.step + 1 < len(self.screens) else None
 
-    def award(self, slug: str | None) -> AwardResult | None:
+    def award(self, slug: str | None) -> CategoryResult | None:
         return next((a for a in self.awards if a.slug == slug), None)
 
 
@@ -115,7 +115,7 @@ def reveal_state(session: Session, election: Election) -> RevealState:
             finalists = [dict(f, votes=votes[f["slug"]]) for f in finalists]
         decided = decisions.get(slug)
         awards.append(
-            AwardResult(
+            CategoryResult(
                 slug=slug,
                 title=result["title"],
                 translations=category.translations,

@@ -227,6 +227,15 @@ def ballot_status(
     return "replaced" if row is not None and row.revoked else "unused"
 
 
+def _locked_token(session: Session, election: Election, digest: bytes) -> EligibleToken | None:
+    """The token's eligible row, locked: a cast of it waits for us, or we wait for the cast."""
+    return session.execute(
+        select(EligibleToken)
+        .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
+        .with_for_update()
+    ).scalar()
+
+
 def reissue(
     session: Session,
     actor: str,
@@ -248,12 +257,7 @@ def reissue(
         session.flush()
         activity.record(session, election, actor, "ballot replaced", now, attendee=attendee)
         return
-    # Lock the old token's row: a cast of it waits for us, or we wait for the cast.
-    row = session.execute(
-        select(EligibleToken)
-        .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == old)
-        .with_for_update()
-    ).scalar()
+    row = _locked_token(session, election, old)
     if session.get(SpentToken, (election.id, old)) is not None:
         raise StateError(N_("this ballot has already been cast; it cannot be replaced"))
     if row is None:
@@ -286,17 +290,11 @@ def revoke_personal(
     if not election.is_open:
         raise StateError(N_("anonymous cards are handed out while voting is open"))
     digest = token_hash(_serial_of(delivery_key, election, attendee))
-    row = session.execute(
-        select(EligibleToken)
-        .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
-        .with_for_update()
-    ).scalar()
+    row = _locked_token(session, election, digest)
     if session.get(SpentToken, (election.id, digest)) is not None:
         raise StateError(N_("this attendee has already voted"))
     if row is not None and not row.revoked:  # else there is no personal ballot to stop
         row.revoked = True
         audit.append_entry(session, election, "tokens.revoked", {"token_hashes": [digest.hex()]})
         session.flush()
-    activity.record(
-        session, election, actor, "anonymous card handed over", now, attendee=attendee
-    )
+    activity.record(session, election, actor, "anonymous card handed over", now, attendee=attendee)

@@ -47,6 +47,12 @@ def _back(election: Election, endpoint: str = ".dashboard") -> Response:
     return redirect(url_for(endpoint, election=election.slug), 303)
 
 
+def _confirm_first(election: Election, endpoint: str) -> Response:
+    """Opening and closing cannot be undone: back to the page, with the box to tick."""
+    flash(_("Tick the box to confirm."), "error")
+    return redirect(url_for(endpoint, election=election.slug), 303)
+
+
 def _has_delivery_key(election: Election) -> bool:
     return services.keys().has_delivery_key(election.slug)
 
@@ -90,8 +96,7 @@ def open_voting():
     session = get_session()
     if request.method == "POST":
         if request.form.get("confirm") != "yes":
-            flash(_("Tick the box to confirm."), "error")
-            return redirect(url_for(".open_voting", election=election.slug), 303)
+            return _confirm_first(election, ".open_voting")
         try:
             with writing(session):
                 opened = open_election(
@@ -124,8 +129,7 @@ def close_voting():
     session = get_session()
     if request.method == "POST":
         if request.form.get("confirm") != "yes":
-            flash(_("Tick the box to confirm."), "error")
-            return redirect(url_for(".close_voting", election=election.slug), 303)
+            return _confirm_first(election, ".close_voting")
         keep = request.form.get("keep_delivery_key") == "yes"
         try:
             result = workflows.close_voting(session, actor(), election, keep_delivery_key=keep)
@@ -200,37 +204,35 @@ def import_attendees():
 # --- cards and emails -----------------------------------------------------------------------------
 
 
-@bp.post("/cards/personal")
-@roles_required(ORGANISER)
-def personal_card_sheet():
+def _card_sheet(file_name: str, count: int | None = None) -> Response:
+    """The one print-cards workflow, as a PDF download (anonymous cards when *count*)."""
     election = election_from_request()
-    try:
-        printed = workflows.print_cards(
-            get_session(), actor(), election, layout=request.form.get("layout", "a4")
-        )
-    except VotingError as exc:
-        abort(400, description=error_text(exc))
-    return pdf_response(printed.pdf, f"ballot-cards-{election.slug}.pdf")
-
-
-@bp.post("/cards/anonymous")
-@roles_required(ORGANISER)
-def anonymous_card_sheet():
-    election = election_from_request()
-    count_text = request.form.get("count", "")
-    if not count_text.isdigit():
-        abort(400, description=_("Give the number of cards and a layout."))
     try:
         printed = workflows.print_cards(
             get_session(),
             actor(),
             election,
             layout=request.form.get("layout", "a4"),
-            count=int(count_text),
+            count=count,
         )
     except VotingError as exc:
         abort(400, description=error_text(exc))
-    return pdf_response(printed.pdf, f"anonymous-cards-{election.slug}.pdf")
+    return pdf_response(printed.pdf, f"{file_name}-{election.slug}.pdf")
+
+
+@bp.post("/cards/personal")
+@roles_required(ORGANISER)
+def personal_card_sheet():
+    return _card_sheet("ballot-cards")
+
+
+@bp.post("/cards/anonymous")
+@roles_required(ORGANISER)
+def anonymous_card_sheet():
+    count_text = request.form.get("count", "")
+    if not count_text.isdigit():
+        abort(400, description=_("Give the number of cards and a layout."))
+    return _card_sheet("anonymous-cards", int(count_text))
 
 
 @bp.post("/send")

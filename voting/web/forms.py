@@ -11,25 +11,25 @@ from wtforms import Field, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from voting.operations.layout import AwardView, FinalistView
+from voting.operations.layout import CategoryView, NomineeView
 
 ABSTAIN = "abstain"
 FIELD_PREFIX = "award-"
 
 
-def field_name(category: AwardView) -> str:
+def field_name(category: CategoryView) -> str:
     return FIELD_PREFIX + category.slug
 
 
 class BallotForm(FlaskForm):
     """Base of the per-election ballot forms; also posted, as hidden fields, by the cast step."""
 
-    def choices(self, categories: Sequence[AwardView]) -> dict[str, str]:
+    def choices(self, categories: Sequence[CategoryView]) -> dict[str, str]:
         return {c.slug: self[field_name(c)].data for c in categories}
 
 
 def ballot_form(
-    categories: Sequence[AwardView], chosen: dict[str, str] | None = None
+    categories: Sequence[CategoryView], chosen: dict[str, str] | None = None
 ) -> BallotForm:
     """A form with one required radio group per award, the finalists and "abstain"."""
     data = {field_name(c): chosen[c.slug] for c in categories if chosen and c.slug in chosen}
@@ -38,10 +38,10 @@ def ballot_form(
 
 # Building a form class is costly and the layout is fixed while voting runs: one class per
 # layout (layouts themselves are cached, so identity is a fine key).
-_form_classes: dict[int, tuple[Sequence[AwardView], type[BallotForm]]] = {}
+_form_classes: dict[int, tuple[Sequence[CategoryView], type[BallotForm]]] = {}
 
 
-def _form_class(categories: Sequence[AwardView]) -> type[BallotForm]:
+def _form_class(categories: Sequence[CategoryView]) -> type[BallotForm]:
     cached = _form_classes.get(id(categories))
     if cached is not None and cached[0] is categories:
         return cached[1]
@@ -71,14 +71,14 @@ class Option:
     """One radio button and the finalist it stands for (None for "abstain")."""
 
     field: Field
-    nominee: FinalistView | None
+    nominee: NomineeView | None
 
 
 @dataclass(frozen=True)
-class AwardGroup:
+class CategoryGroup:
     """What the ballot template shows for one award."""
 
-    category: AwardView
+    category: CategoryView
     field: RadioField
     options: list[Option]
 
@@ -87,13 +87,13 @@ class AwardGroup:
         return next((option for option in self.options if option.field.checked), None)
 
 
-def award_groups(form: BallotForm, categories: Sequence[AwardView]) -> list[AwardGroup]:
+def category_groups(form: BallotForm, categories: Sequence[CategoryView]) -> list[CategoryGroup]:
     groups = []
     for category in categories:
         radio = form[field_name(category)]
         nominees = {n.slug: n for n in category.nominees}
         groups.append(
-            AwardGroup(
+            CategoryGroup(
                 category=category,
                 field=radio,
                 options=[Option(option, nominees.get(option.data)) for option in radio],

@@ -24,6 +24,7 @@ from voting.web.common import election_or_404, pdf_response
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
+
 def _final(slug: str) -> tuple[Election, dict]:
     election = election_or_404(slug)
     if not election.is_revealed:

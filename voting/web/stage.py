@@ -30,6 +30,7 @@ from voting.web.texts import error_text
 
 bp = Blueprint("stage", __name__, url_prefix="/stage")
 
+
 @lru_cache(maxsize=32)
 def qr_svg(url: str) -> Markup:
     """The voting address as an inline SVG QR code (no image request, no script)."""

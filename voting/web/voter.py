@@ -38,11 +38,11 @@ from voting.operations.ballots import (
     parse_choices,
     receipt_for_repeat,
 )
-from voting.operations.layout import AwardView, ballot_layout
+from voting.operations.layout import CategoryView, ballot_layout
 from voting.operations.tokens import token_for_code
 from voting.web.auth import public
 from voting.web.errors import message_page
-from voting.web.forms import FIELD_PREFIX, BallotForm, award_groups, ballot_form
+from voting.web.forms import FIELD_PREFIX, BallotForm, ballot_form, category_groups
 from voting.web.limits import limit_codes, limit_links
 from voting.web.texts import error_text, format_moment
 
@@ -152,14 +152,14 @@ def enter_code():
 
 
 def _render_ballot(
-    ballot_pass: BallotPass, categories: Sequence[AwardView], form: BallotForm, status: int
+    ballot_pass: BallotPass, categories: Sequence[CategoryView], form: BallotForm, status: int
 ):
     return (
         render_template(
             "ballot.html",
             election=ballot_pass.election,
             form=form,
-            groups=award_groups(form, categories),
+            groups=category_groups(form, categories),
         ),
         status,
     )
@@ -197,7 +197,7 @@ def review():
         attempt=secrets.token_urlsafe(16),
         election=ballot_pass.election,
         form=form,
-        groups=award_groups(form, categories),
+        groups=category_groups(form, categories),
     )
 
 
