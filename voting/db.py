@@ -1,7 +1,7 @@
 """Database wiring: engines, one session per request or command, and short write transactions.
 
-A session reads by default and takes no lock: on SQLite a plain ``BEGIN`` with the
-connection set to ``query_only``, on PostgreSQL autocommit statements in read-only mode. A
+A session reads by default and takes no lock: on SQLite a plain ``BEGIN`` on a connection
+that is ``query_only``, on PostgreSQL autocommit statements in read-only mode. A
 write happens only inside ``writing(session)``: one short transaction that starts with
 ``BEGIN IMMEDIATE`` behind a writer queue on SQLite (so two casts never both read the log
 head and then fight over the write lock), or a read-write transaction on PostgreSQL, and
@@ -34,7 +34,10 @@ _WRITER = "voting_writer"  # the execution option that makes a connection a writ
 def make_engine(url: str, *, busy_timeout: float = 30.0, read_only: bool = False) -> Engine:
     """Create an engine; SQLite is set up for durability and begins its own transactions.
 
-    *read_only* (PostgreSQL) makes an autocommit engine whose every statement is read-only.
+    *read_only* makes an engine whose connections refuse every write: on SQLite with
+    ``query_only`` set once when a connection opens (set and reset per transaction, it would
+    make SQLite prepare every statement again), on PostgreSQL as autocommit statements that
+    are read-only by default.
     """
     if not url.startswith("sqlite"):
         # No ping before each checkout (a round trip on every request); a connection the
@@ -57,6 +60,8 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, read_only: bool = False
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            cursor.execute("PRAGMA query_only=1")
         cursor.close()
 
     writers = _WriterQueue(f"{engine.url.database}.writers.lock")
@@ -65,10 +70,8 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, read_only: bool = False
     def _begin(connection):  # type: ignore[no-untyped-def]
         if connection.get_execution_options().get(_WRITER, False):
             writers.enter(connection.connection.dbapi_connection)
-            connection.exec_driver_sql("PRAGMA query_only=0")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            connection.exec_driver_sql("PRAGMA query_only=1")
             connection.exec_driver_sql("BEGIN")
 
     @event.listens_for(engine, "checkin")
@@ -166,12 +169,13 @@ class Database:
     @classmethod
     def connect(cls, url: str, *, busy_timeout: float = 30.0) -> Database:
         engine = make_engine(url, busy_timeout=busy_timeout)
+        # Two pools: readers never hold a writer's connection, nor the other way round. On
+        # PostgreSQL, readers see each statement's committed data either way (READ
+        # COMMITTED); in autocommit they spare the BEGIN and ROLLBACK round trips of a page.
+        readers = make_engine(url, busy_timeout=busy_timeout, read_only=True)
         if engine.dialect.name == "sqlite":
-            # One pool: a connection is a reader or a writer by how its transaction begins.
-            return cls(engine=engine.execution_options(**{_WRITER: True}), read_engine=engine)
-        # Readers see each statement's committed data either way (READ COMMITTED); in
-        # autocommit they spare the BEGIN and ROLLBACK round trips on every page.
-        return cls(engine=engine, read_engine=make_engine(url, read_only=True))
+            engine = engine.execution_options(**{_WRITER: True})
+        return cls(engine=engine, read_engine=readers)
 
     def session(self) -> DatabaseSession:
         return DatabaseSession(self.read_engine, self.engine)

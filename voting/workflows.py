@@ -17,7 +17,7 @@ from voting.db import DatabaseSession, done_reading, writing
 from voting.domain.roster import parse_roster
 from voting.errors import N_, VotingError
 from voting.models import Attendee, Election
-from voting.operations import activity, attendees, elections, tokens
+from voting.operations import attendees, elections, tokens
 from voting.web.texts import card_howto
 
 
@@ -110,5 +110,5 @@ def close_voting(
     if keep_delivery_key or not services.keys().destroy_delivery_key(election.slug):
         return result
     with writing(session):
-        activity.record(session, election, actor, "delivery key destroyed", services.now())
+        elections.record_delivery_key_destroyed(session, actor, election, services.now())
     return dataclasses.replace(result, delivery_key_destroyed=True)

@@ -41,7 +41,7 @@ def operation(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            revision = current_revision(database().engine)
+            revision = current_revision(database().read_engine)
         except OperationalError as exc:
             raise click.ClickException(
                 f"cannot open the database ({exc.orig}); run `voting init` first"

@@ -296,3 +296,10 @@ def close_election(
         detail="delivery key kept" if keep_delivery_key else "",
     )
     return CloseResult(tally=result, checkpoint=signed)
+
+
+def record_delivery_key_destroyed(
+    session: Session, actor: str, election: Election, now: datetime
+) -> None:
+    """After the close's commit the delivery key was destroyed: say so, once it is true."""
+    activity.record(session, election, actor, "delivery key destroyed", now)

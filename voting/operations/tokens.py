@@ -200,6 +200,17 @@ def record_personal_cards(
         )
 
 
+def names_an_eligible_ballot(session: Session, code: str) -> bool:
+    """Whether a typed code is one of an eligible ballot (whichever election): a real voter."""
+    serial = read_serial_code(code)
+    if serial is None:
+        return False
+    found = session.execute(
+        select(EligibleToken.token_hash).where(EligibleToken.token_hash == token_hash(serial))
+    ).first()
+    return found is not None
+
+
 def token_for_code(session: Session, codec: BallotTokenCodec, code: str) -> str:
     """The ballot token behind a code typed from a card, or InvalidToken."""
     serial = read_serial_code(code)

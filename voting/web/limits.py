@@ -15,13 +15,12 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from voting import services
 from voting.db import get_session
-from voting.domain.tokens import BadToken, read_serial_code, token_hash
-from voting.models import EligibleToken
+from voting.domain.tokens import BadToken
+from voting.operations.tokens import names_an_eligible_ballot
 from voting.web.errors import message_page
 
 limiter = Limiter(key_func=get_remote_address)
@@ -40,17 +39,7 @@ def _known_code() -> bool:
     """A typed code that names an eligible ballot: a real voter."""
     if request.method != "POST":
         return True
-    serial = read_serial_code(request.form.get("code", ""))
-    if serial is None:
-        return False
-    found = (
-        get_session()
-        .execute(
-            select(EligibleToken.token_hash).where(EligibleToken.token_hash == token_hash(serial))
-        )
-        .first()
-    )
-    return found is not None
+    return names_an_eligible_ballot(get_session(), request.form.get("code", ""))
 
 
 def _failed(response: Response) -> bool:
