@@ -16,7 +16,14 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench import b1_voter_path, b2_page_weight, b3_verification, b4_tally, b5_issuance
+from bench import (
+    b1_voter_path,
+    b2_page_weight,
+    b3_verification,
+    b4_tally,
+    b5_issuance,
+    b6_import,
+)
 from bench.setup import DATABASES, ROOT, closed_elections, machine
 
 DOC = ROOT / "docs" / "performance.md"
@@ -115,6 +122,18 @@ def tally_and_verification(run: Run, ballots: int) -> None:
             )
 
 
+def importing(run: Run, attendees: int) -> None:
+    for kind in DATABASES:
+        figures = b6_import.measure(kind, attendees)
+        run.say(b6_import.report(figures))
+        run.rows.append(
+            Row(
+                f"B6 import of {attendees} attendees, {kind}: parse / the write",
+                f"{figures['first_parse_seconds']:.1f} s / {figures['first_write_seconds']:.1f} s",
+            )
+        )
+
+
 def voter_path(run: Run, quick: bool) -> None:
     seconds, rounds = (5.0, 1) if quick else (10.0, 3)
     bare = b1_voter_path.measure_bare(seconds, rounds)
@@ -199,6 +218,7 @@ def main() -> None:
     page_weight(run)
     issuance(run, 1_000 if args.quick else 10_000)
     tally_and_verification(run, 10_000 if args.quick else 100_000)
+    importing(run, 10_000 if args.quick else 100_000)
     voter_path(run, args.quick)
     print()
     print(table(run.rows))
