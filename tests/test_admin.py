@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLE_TOML, roster_csv, vote_with_client
+from tests.helpers import EXAMPLE_TOML, form_on, roster_csv, vote_with_client
 from tests.smtp import SmtpServer
 from tests.staff import csrf_of, staff_client
 from voting import verify
@@ -128,6 +128,16 @@ def test_attendee_upload_reports_lines_or_imports(app, organiser, elections):
         "/admin/attendees/import",
         data={"csrf_token": token, "file": (io.BytesIO(good), "list.csv")},
         content_type="multipart/form-data",
+    )
+    # First the check: what the file would change, and nothing written yet.
+    assert response.status_code == 200
+    check = response.get_data(as_text=True)
+    assert "5 attendees added" in check and "Nothing is imported yet" in check
+    with app.app_context():
+        assert get_session().query(Attendee).count() == 0
+    confirm = form_on(check, "/admin/attendees/import/confirm?election=ecc2016")
+    response = organiser.post(
+        "/admin/attendees/import/confirm?election=ecc2016", data=confirm["fields"]
     )
     assert response.status_code == 200
     assert "5 added" in response.get_data(as_text=True)

@@ -93,17 +93,23 @@ def test_every_desk_action_is_in_the_private_activity_log(app, desk, elections):
 def test_an_anonymous_card_stops_the_personal_ballot(app, desk, elections):
     election = elections.create(attendees=2)
     person = attendee_id(app, 1)
-    post(desk, f"/desk/attendees/{person}/anonymous-card")
+    post(desk, f"/desk/attendees/{person}/anonymous-card")  # not confirmed: nothing happens
+    assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 303
+    post(desk, f"/desk/attendees/{person}/anonymous-card", confirm="yes")
     assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 410
-    assert "replaced by an anonymous card" in desk.get(f"/desk/attendees/{person}").get_data(
-        as_text=True
-    )
+    page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+    assert "replaced by an anonymous card" in page
+    assert "Print the card" not in page and "Send the link" not in page
     lines = elections.board(election.slug)
     assert any(b'"kind":"tokens.revoked"' in line for line in lines)
     verify.verify_board(lines, partial=True)
-    # Later the attendee may still get a personal ballot again.
-    post(desk, f"/desk/attendees/{person}/reissue", confirm="yes")
-    vote_with_client(app.test_client(), elections.tokens(election.slug)[0], PICK)
+    # The anonymous card is their ballot now: no personal card, link or replacement.
+    assert post(desk, f"/desk/attendees/{person}/card", layout="badge").status_code == 400
+    refused = post(desk, f"/desk/attendees/{person}/reissue", confirm="yes")
+    assert "anonymous card" in desk.get(refused.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert get_session().get(Attendee, person).reissue == 0
+    assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 410
 
 
 def test_resend_link_to_a_real_mail_server(app, desk, elections):

@@ -54,7 +54,8 @@ def test_token_rows_have_no_time_and_no_ordered_key():
     for name in ("eligible_tokens", "spent_tokens"):
         table = Base.metadata.tables[name]
         # receipt is public on the board anyway; attempt is the hash of a random form nonce.
-        allowed = {"election_id", "token_hash", "revoked", "receipt", "attempt"}
+        # revoked_reason is what the link says (replaced, withdrawn): no attendee, no time.
+        allowed = {"election_id", "token_hash", "revoked", "revoked_reason", "receipt", "attempt"}
         assert set(table.columns.keys()) <= allowed
         assert not any(isinstance(c.type, DateTime) for c in table.columns)
         assert [c.name for c in table.primary_key.columns] == ["election_id", "token_hash"]

@@ -107,9 +107,23 @@ def _refusal_classes(trees: list[ast.Module]) -> set[str]:
         found |= more
 
 
-def _marked(node: ast.expr) -> bool:
+def _marked_constants(trees: list[ast.Module]) -> set[str]:
+    """Module-level names bound to an N_() message, such as NO_PERSONAL_BALLOT."""
+    return {
+        target.id
+        for tree in trees
+        for node in tree.body
+        if isinstance(node, ast.Assign) and _marked(node.value, set())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _marked(node: ast.expr, constants: set[str]) -> bool:
     if isinstance(node, ast.IfExp):
-        return _marked(node.body) and _marked(node.orelse)
+        return _marked(node.body, constants) and _marked(node.orelse, constants)
+    if isinstance(node, ast.Name | ast.Attribute):
+        return (node.id if isinstance(node, ast.Name) else node.attr) in constants
     return isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_"
 
 
@@ -119,13 +133,14 @@ def test_every_refusal_is_marked_for_translation_where_it_is_raised():
     files = sorted((ROOT / "voting").rglob("*.py"))
     trees = [ast.parse(path.read_text(encoding="utf-8")) for path in files]
     refusals = _refusal_classes(trees)
+    constants = _marked_constants(trees)
     unmarked = []
     for path, tree in zip(files, trees, strict=True):
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
                 continue
             name = getattr(node.exc.func, "id", None)
-            if name in refusals and not (node.exc.args and _marked(node.exc.args[0])):
+            if name in refusals and not (node.exc.args and _marked(node.exc.args[0], constants)):
                 unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert len(refusals) > 10 and unmarked == []
 

@@ -59,7 +59,13 @@ class TokenSpent(BallotRefused):
 
 
 class TokenRevoked(BallotRefused):
+    """``reason`` is "withdrawn" when the attendee's registration was withdrawn."""
+
     status = 410
+
+    def __init__(self, message: str, reason: str = "replaced") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class NotOpenYet(BallotRefused):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -150,10 +151,17 @@ class Nominee(Base):
 
 
 class Attendee(Base):
-    """A registered attendee. Personal data; never linked to a token or a ballot."""
+    """A registered attendee. Personal data; never linked to a token or a ballot.
+
+    Known by their registration's reference when the list has one (so several may share an
+    email, or have none), else by their email.
+    """
 
     __tablename__ = "attendees"
-    __table_args__ = (UniqueConstraint("election_id", "email"),)
+    __table_args__ = (
+        Index("ix_attendees_election_id_ref", "election_id", "ref"),
+        Index("ix_attendees_election_id_email", "election_id", "email"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
@@ -173,6 +181,14 @@ class Attendee(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Name, email, organisation and reference folded for search (voting.domain.text).
     search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Withdrawn (cancelled, or removed by an organiser): no ballot, no email, not counted.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last reminder to vote (at most one per interval the organiser chooses).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ActivityRecord(Base):
@@ -207,6 +223,9 @@ class EligibleToken(Base):
     )
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why it was revoked, so its link can say so: replaced, card (an anonymous card was
+    # handed over instead) or withdrawn. Names no attendee.
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class SpentToken(Base):
@@ -304,6 +323,22 @@ class Checkpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     made_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StagedUpload(Base):
+    """An attendee file between the console's check and the organiser's confirmation.
+
+    Kept for an hour at most; the check shows what importing it would change, and the import
+    applies that only if nothing changed meanwhile.
+    """
+
+    __tablename__ = "staged_uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class User(Base):

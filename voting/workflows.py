@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from voting import services
 from voting.cards import LAYOUTS, render_cards
 from voting.db import DatabaseSession, done_reading, writing
-from voting.domain.roster import parse_roster
+from voting.domain.import_plan import ImportPlan
+from voting.domain.roster import Roster, RosterError, parse_roster
 from voting.errors import N_, VotingError
 from voting.models import Attendee, Election
 from voting.operations import attendees, elections, tokens
@@ -54,6 +55,8 @@ def print_cards(
         key = services.keys().delivery_key(election.slug)
         only = None if attendee is None else [attendee.id]
         cards = tokens.personal_cards(session, election, codec, key, base, only)
+        if attendee is not None and not cards:
+            raise VotingError(tokens.NO_PERSONAL_BALLOT)
     title = election.title
     done_reading(session)
     pdf = render_cards(
@@ -69,17 +72,48 @@ def print_cards(
     return PrintedCards(pdf=pdf, count=len(cards))
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """An attendee file checked against the list: what importing it would change."""
+
+    roster: Roster
+    plan: ImportPlan
+
+
+def check_attendees(session: DatabaseSession, election: Election, data: bytes) -> CheckedFile:
+    """Parse and check a whole file, then compare it with the list; writes nothing.
+
+    Raises RosterError (every bad line, or attendees the file cannot tell apart).
+    """
+    done_reading(session)
+    roster = parse_roster(data)
+    plan = attendees.plan_roster(session, election, roster)
+    if plan.errors:
+        raise RosterError(plan.errors)
+    return CheckedFile(roster, plan)
+
+
 def import_attendees(
-    session: DatabaseSession, actor: str, election: Election, data: bytes, source: str
+    session: DatabaseSession,
+    actor: str,
+    election: Election,
+    data: bytes,
+    source: str,
+    *,
+    withdraw_missing: bool = False,
+    expected: str | None = None,
+    staged: str | None = None,
 ) -> attendees.ImportResult:
     """Check a whole attendee file with no write open, then store it in one write.
 
-    Raises RosterError (every bad line) before anything is written.
+    Raises RosterError (every bad line) before anything is written. *expected* is the
+    digest of the plan a check showed (nothing is written if the plan differs now);
+    *staged* the staged upload to drop in the same write.
     """
     done_reading(session)
     roster = parse_roster(data)
     with writing(session):
-        return attendees.import_roster(
+        result = attendees.import_roster(
             session,
             actor,
             election,
@@ -87,7 +121,22 @@ def import_attendees(
             services.now(),
             delivery_key=lambda: services.keys().delivery_key(election.slug),
             source=source,
+            withdraw_missing=withdraw_missing,
+            expected=expected,
         )
+        if staged:
+            attendees.drop_staged_upload(session, staged)
+    return result
+
+
+def stage_attendees(
+    session: DatabaseSession, election: Election, filename: str, data: bytes
+) -> tuple[CheckedFile, str]:
+    """The console's check step: check the file, keep it for the confirmation; its id."""
+    checked = check_attendees(session, election, data)
+    with writing(session):
+        upload_id = attendees.stage_upload(session, election, filename, data, services.now())
+    return checked, upload_id
 
 
 def close_voting(

@@ -24,7 +24,7 @@ from voting.mail.messages import ballot_link_message
 from voting.mail.smtp import Mailer, MailError, SmtpSettings
 from voting.models import Attendee, Election
 from voting.operations import delivery
-from voting.operations.tokens import personal_ballot
+from voting.operations.tokens import NO_PERSONAL_BALLOT, live_attendees, personal_ballot
 
 
 @dataclass
@@ -126,6 +126,10 @@ def resend_link(session: DatabaseSession, actor: str, attendee: Attendee) -> str
     election = session.get_one(Election, attendee.election_id)
     settings = SmtpSettings.from_config(current_app.config)
     composer = _Composer(election, settings)  # fails early if the delivery key is gone
+    if not attendee.email:
+        raise StateError(N_("%(name)s has no email address"), name=attendee.name)
+    if not live_attendees(session, election, composer.key, [attendee.id]):
+        raise StateError(NO_PERSONAL_BALLOT)
     with writing(session):
         claimed = delivery.claim(session, attendee.id, services.now(), again=True)
     if not claimed:

@@ -52,7 +52,7 @@ class BallotPass:
 # running it on SQLite, and every page of the way admits the token again.
 _ELECTION_BY_SLUG = select(Election).where(Election.slug == bindparam("slug"))
 _TOKEN_ON_PAGE = (
-    select(Election, EligibleToken.revoked, SpentToken.token_hash)
+    select(Election, EligibleToken.revoked, SpentToken.token_hash, EligibleToken.revoked_reason)
     .outerjoin(
         EligibleToken,
         (EligibleToken.election_id == Election.id)
@@ -65,7 +65,7 @@ _TOKEN_ON_PAGE = (
     .where(Election.slug == bindparam("slug"))
 )
 _TOKEN_LOCKED = (
-    select(EligibleToken.revoked, SpentToken.token_hash)
+    select(EligibleToken.revoked, SpentToken.token_hash, EligibleToken.revoked_reason)
     .outerjoin(
         SpentToken,
         (SpentToken.election_id == EligibleToken.election_id)
@@ -119,6 +119,8 @@ def admit(
     if row is None:
         raise InvalidToken(N_("this link is not valid"))
     if row.revoked:
+        if row.revoked_reason == "withdrawn":
+            raise TokenRevoked(N_("this ballot was withdrawn"), reason="withdrawn")
         raise TokenRevoked(N_("this ballot was replaced by a new one"))
     if spent:
         raise TokenSpent(N_("this ballot has already been cast"))

@@ -27,6 +27,8 @@ def recipients(
     wanted = ["failed"] if failed_only else ["pending", "failed"]
     query = select(Attendee.id).where(
         Attendee.election_id == election.id,
+        Attendee.withdrawn_at.is_(None),
+        Attendee.email != "",
         or_(
             Attendee.delivery_status.in_(wanted),
             (Attendee.delivery_status == "sending") & (Attendee.delivered_at < now - STALE_CLAIM),

@@ -193,7 +193,9 @@ def open_election(
     if empty:
         raise StateError(N_("the award %(award)s has no finalists yet"), award=repr(empty[0]))
     attendees = session.execute(
-        select(Attendee.id, Attendee.reissue).where(Attendee.election_id == election.id)
+        select(Attendee.id, Attendee.reissue).where(
+            Attendee.election_id == election.id, Attendee.withdrawn_at.is_(None)
+        )
     ).all()
     if not attendees and not session.scalar(
         select(func.count())

@@ -24,10 +24,13 @@ from voting.domain.tokens import (
     token_hash,
 )
 from voting.errors import N_, InvalidToken, StateError, VotingError
-from voting.models import Attendee, Election, EligibleToken, SpentToken
+from voting.models import Attendee, Election, EligibleToken
 from voting.operations import activity, audit
 
 MAX_CARDS = 10_000
+NO_PERSONAL_BALLOT = N_(
+    "this attendee has no personal ballot now (withdrawn, or an anonymous card was handed over)"
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,37 @@ def ballot_url(base_url: str, token: str) -> str:
 def _attendees(
     session: Session, election: Election, ids: Sequence[int] | None = None
 ) -> list[Attendee]:
-    query = select(Attendee).where(Attendee.election_id == election.id).order_by(Attendee.id)
+    """The attendees on the list (never the withdrawn), in list order."""
+    query = (
+        select(Attendee)
+        .where(Attendee.election_id == election.id, Attendee.withdrawn_at.is_(None))
+        .order_by(Attendee.id)
+    )
     if ids is not None:
         query = query.where(Attendee.id.in_(ids))
     return list(session.execute(query).scalars())
+
+
+def live_attendees(
+    session: Session,
+    election: Election,
+    delivery_key: bytes,
+    ids: Sequence[int] | None = None,
+) -> list[Attendee]:
+    """Attendees whose personal ballot still works: not withdrawn, and not stopped because
+    they were handed an anonymous card instead."""
+    revoked = set(
+        session.execute(
+            select(EligibleToken.token_hash).where(
+                EligibleToken.election_id == election.id, EligibleToken.revoked.is_(True)
+            )
+        ).scalars()
+    )
+    return [
+        attendee
+        for attendee in _attendees(session, election, ids)
+        if not revoked or token_hash(_serial_of(delivery_key, election, attendee)) not in revoked
+    ]
 
 
 def personal_links(
@@ -84,7 +114,7 @@ def personal_links(
             email=a.email,
             url=ballot_url(base_url, personal_token(codec, delivery_key, election, a)),
         )
-        for a in _attendees(session, election)
+        for a in live_attendees(session, election, delivery_key)
     ]
 
 
@@ -99,7 +129,7 @@ def personal_cards(
     """Printable cards for attendees (all, or the ones named), in list order."""
     return [
         personal_ballot(codec, delivery_key, election, attendee, base_url)
-        for attendee in _attendees(session, election, attendee_ids)
+        for attendee in live_attendees(session, election, delivery_key, attendee_ids)
     ]
 
 
@@ -223,89 +253,3 @@ def token_for_code(session: Session, codec: BallotTokenCodec, code: str) -> str:
         raise InvalidToken(N_("this code is not valid"))
     election = session.get_one(Election, row.election_id)
     return codec.issue(election.slug, serial)
-
-
-def ballot_status(
-    session: Session, election: Election, attendee: Attendee, delivery_key: bytes | None
-) -> str:
-    """ "used", "unused" or "unknown" (no key any more): never how the ballot was filled in."""
-    if delivery_key is None:
-        return "unknown"
-    digest = token_hash(_serial_of(delivery_key, election, attendee))
-    if session.get(SpentToken, (election.id, digest)) is not None:
-        return "used"
-    row = session.get(EligibleToken, (election.id, digest))
-    return "replaced" if row is not None and row.revoked else "unused"
-
-
-def _locked_token(session: Session, election: Election, digest: bytes) -> EligibleToken | None:
-    """The token's eligible row, locked: a cast of it waits for us, or we wait for the cast."""
-    return session.execute(
-        select(EligibleToken)
-        .where(EligibleToken.election_id == election.id, EligibleToken.token_hash == digest)
-        .with_for_update()
-    ).scalar()
-
-
-def reissue(
-    session: Session,
-    actor: str,
-    election: Election,
-    attendee: Attendee,
-    delivery_key: bytes,
-    now: datetime,
-) -> None:
-    """Replace an attendee's unused ballot: revoke the old token, derive the next one.
-
-    The board gets one entry with the old hash revoked and the new one added. It never
-    names the attendee; only the private activity log says whose ballot it was.
-    """
-    if election.is_over:
-        raise StateError(N_("voting is over: ballots can no longer be replaced"))
-    old = token_hash(_serial_of(delivery_key, election, attendee))
-    if election.is_draft:
-        attendee.reissue += 1  # nothing is committed yet: the new token simply replaces it
-        session.flush()
-        activity.record(session, election, actor, "ballot replaced", now, attendee=attendee)
-        return
-    row = _locked_token(session, election, old)
-    if session.get(SpentToken, (election.id, old)) is not None:
-        raise StateError(N_("this ballot has already been cast; it cannot be replaced"))
-    if row is None:
-        raise StateError(N_("this attendee's ballot is not in the eligible set"))
-    revoked = [] if row.revoked else [old.hex()]  # already revoked for an anonymous card
-    row.revoked = True
-    attendee.reissue += 1
-    new = token_hash(_serial_of(delivery_key, election, attendee))
-    session.add(EligibleToken(election_id=election.id, token_hash=new))
-    audit.append_entry(
-        session, election, "tokens.reissued", {"revoked": revoked, "added": [new.hex()]}
-    )
-    session.flush()
-    activity.record(session, election, actor, "ballot replaced", now, attendee=attendee)
-
-
-def revoke_personal(
-    session: Session,
-    actor: str,
-    election: Election,
-    attendee: Attendee,
-    delivery_key: bytes,
-    now: datetime,
-) -> None:
-    """Stop an attendee's personal ballot because they were given an anonymous card.
-
-    The board records only a token hash revoked; the card's own hash was added when the
-    cards were printed, so nothing links the attendee to the card.
-    """
-    if not election.is_open:
-        raise StateError(N_("anonymous cards are handed out while voting is open"))
-    digest = token_hash(_serial_of(delivery_key, election, attendee))
-    row = _locked_token(session, election, digest)
-    if session.get(SpentToken, (election.id, digest)) is not None:
-        raise StateError(N_("this attendee has already voted"))
-    if row is not None and not row.revoked:  # else there is no personal ballot to stop
-        row.revoked = True
-        audit.append_entry(session, election, "tokens.revoked", {"token_hashes": [digest.hex()]})
-        session.flush()
-    activity.record(session, election, actor, "anonymous card handed over", now, attendee=attendee)

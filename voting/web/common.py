@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from voting.db import get_session
 from voting.errors import NotFound
-from voting.models import Election
+from voting.models import Attendee, Election
 from voting.operations.elections import find_election
 from voting.web.texts import error_text
 
@@ -18,6 +19,14 @@ def election_or_404(slug: str | None) -> Election:
         return find_election(get_session(), slug)
     except NotFound as exc:
         abort(404, description=error_text(exc))
+
+
+def attendee_or_404(attendee_id: int) -> tuple[Election, Attendee]:
+    """An attendee and their election, or a 404 page."""
+    attendee = get_session().get(Attendee, attendee_id)
+    if attendee is None:
+        abort(404, description=_("No such attendee."))
+    return get_session().get_one(Election, attendee.election_id), attendee
 
 
 def election_from_request() -> Election:

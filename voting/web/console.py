@@ -28,14 +28,21 @@ from voting.errors import VotingError
 from voting.mail.sending import is_sending, start_in_background
 from voting.models import Election
 from voting.operations import activity, audit, delivery
-from voting.operations.attendees import count_attendees, find_attendees
+from voting.operations.attendee_changes import EDITABLE, edit_attendee, withdraw_attendee
+from voting.operations.attendees import count_attendees, find_attendees, staged_upload
 from voting.operations.elections import open_election
 from voting.operations.layout import load_categories
 from voting.operations.results import ballot_count, eligible_count, turnout_history
 from voting.operations.tokens import MAX_CARDS
 from voting.web.auth import roles_required
 from voting.web.charts import turnout_chart
-from voting.web.common import actor, election_from_request, page_number, pdf_response
+from voting.web.common import (
+    actor,
+    attendee_or_404,
+    election_from_request,
+    page_number,
+    pdf_response,
+)
 from voting.web.texts import error_text
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
@@ -186,19 +193,99 @@ def attendees(report: dict | None = None, status: int = 200):
 @bp.post("/attendees/import")
 @roles_required(ORGANISER)
 def import_attendees():
+    """The check step: what the file would change. Nothing is imported before the
+    organiser confirms."""
     election = election_from_request()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return attendees(report={"errors": [_("Choose a CSV file to import.")]}, status=422)
     try:
-        result = workflows.import_attendees(
-            get_session(), actor(), election, upload.read(), upload.filename
+        checked, upload_id = workflows.stage_attendees(
+            get_session(), election, upload.filename, upload.read()
         )
     except RosterError as exc:
         return attendees(report={"errors": exc.errors, "file": upload.filename}, status=422)
     except VotingError as exc:
         return attendees(report={"errors": [error_text(exc)]}, status=409)
-    return attendees(report={"result": result, "file": upload.filename})
+    return attendees(
+        report={
+            "plan": checked.plan,
+            "file": upload.filename,
+            "upload": upload_id,
+            "digests": {
+                "keep": checked.plan.digest(withdraw_missing=False),
+                "withdraw": checked.plan.digest(withdraw_missing=True),
+            },
+        }
+    )
+
+
+@bp.post("/attendees/import/confirm")
+@roles_required(ORGANISER)
+def confirm_import():
+    election = election_from_request()
+    withdraw = request.form.get("withdraw_missing") == "yes"
+    session = get_session()
+    try:
+        staged = staged_upload(session, election, request.form.get("upload", ""), services.now())
+        data, filename = staged.data, staged.filename
+        result = workflows.import_attendees(
+            session,
+            actor(),
+            election,
+            data,
+            filename,
+            withdraw_missing=withdraw,
+            expected=request.form.get("digest_withdraw" if withdraw else "digest_keep", ""),
+            staged=staged.id,
+        )
+    except RosterError as exc:
+        return attendees(report={"errors": exc.errors}, status=422)
+    except VotingError as exc:
+        return attendees(report={"errors": [error_text(exc)]}, status=409)
+    return attendees(report={"result": result, "file": filename})
+
+
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/edit")
+@roles_required(ORGANISER)
+def edit_attendee_details(attendee_id: int):
+    election, person = attendee_or_404(attendee_id)
+    values = {name: request.form.get(name, "") for name in EDITABLE}
+    session = get_session()
+    try:
+        with writing(session):
+            changed = edit_attendee(session, actor(), election, person, values, services.now())
+    except VotingError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("Saved.") if changed else _("Nothing changed."))
+    return redirect(url_for("desk.attendee", attendee_id=attendee_id), 303)
+
+
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/withdraw")
+@roles_required(ORGANISER)
+def withdraw(attendee_id: int):
+    election, person = attendee_or_404(attendee_id)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm the withdrawal."), "error")
+        return redirect(url_for("desk.attendee", attendee_id=attendee_id), 303)
+    key = services.keys().delivery_key(election.slug) if _has_delivery_key(election) else None
+    session = get_session()
+    try:
+        with writing(session):
+            outcome = withdraw_attendee(session, actor(), election, person, key, services.now())
+    except VotingError as exc:
+        flash(error_text(exc), "error")
+    else:
+        name = person.name
+        flash(
+            {
+                "revoked": _("%(name)s is withdrawn; their ballot no longer works.", name=name),
+                "cast": _("%(name)s is withdrawn; the ballot they cast stays counted.", name=name),
+                "none": _("%(name)s is withdrawn.", name=name),
+            }[outcome]
+        )
+    return redirect(url_for("desk.attendee", attendee_id=attendee_id), 303)
 
 
 # --- cards and emails -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from voting import services, workflows
 from voting.cards import LAYOUTS
@@ -13,21 +14,14 @@ from voting.errors import N_, KeyMissing, StateError, VotingError
 from voting.mail.sending import resend_link
 from voting.models import Attendee, Election
 from voting.operations.attendees import find_attendees
-from voting.operations.tokens import ballot_status, reissue, revoke_personal
+from voting.operations.personal_ballots import ballot_status, reissue, revoke_personal
 from voting.web.auth import roles_required
-from voting.web.common import actor, election_from_request, pdf_response
+from voting.web.common import actor, attendee_or_404, election_from_request, pdf_response
 from voting.web.texts import error_text
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 STAFF = ("desk", "organiser")
 MAX_RESULTS = 50
-
-
-def _attendee(attendee_id: int) -> tuple[Election, Attendee]:
-    attendee = get_session().get(Attendee, attendee_id)
-    if attendee is None:
-        abort(404, description=_("No such attendee."))
-    return get_session().get_one(Election, attendee.election_id), attendee
 
 
 def _delivery_key(election: Election) -> bytes | None:
@@ -41,7 +35,9 @@ def _ballot_label(status: str) -> str:
     return {
         "used": _("used: this attendee has voted"),
         "unused": _("not used yet"),
+        "card": _("replaced by an anonymous card"),
         "replaced": _("replaced by an anonymous card"),
+        "withdrawn": _("none: the attendee is withdrawn"),
         "unknown": _("unknown (voting is over)"),
     }[status]
 
@@ -66,7 +62,7 @@ def search():
 @bp.get("/attendees/<int(max=2147483647):attendee_id>")
 @roles_required(*STAFF)
 def attendee(attendee_id: int):
-    election, person = _attendee(attendee_id)
+    election, person = attendee_or_404(attendee_id)
     key = _delivery_key(election)
     return render_template(
         "desk/attendee.html",
@@ -76,13 +72,14 @@ def attendee(attendee_id: int):
         ballot_label=_ballot_label(status),
         layouts=sorted(LAYOUTS),
         can_change=not election.is_over and key is not None,
+        organiser=current_user.role == "organiser",
     )
 
 
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/card")
 @roles_required(*STAFF)
 def card(attendee_id: int):
-    election, person = _attendee(attendee_id)
+    election, person = attendee_or_404(attendee_id)
     try:
         printed = workflows.print_cards(
             get_session(),
@@ -101,7 +98,7 @@ def card(attendee_id: int):
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/send")
 @roles_required(*STAFF)
 def send(attendee_id: int):
-    election, person = _attendee(attendee_id)
+    election, person = attendee_or_404(attendee_id)
     if _delivery_key(election) is None:
         abort(400, description=_("Voting is over: links can no longer be sent."))
     try:
@@ -119,7 +116,7 @@ def send(attendee_id: int):
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/reissue")
 @roles_required(*STAFF)
 def replace(attendee_id: int):
-    election, person = _attendee(attendee_id)
+    election, person = attendee_or_404(attendee_id)
     key = _delivery_key(election)
     if request.form.get("confirm") != "yes" or key is None:
         flash(_("Tick the box to confirm that the old ballot should stop working."), "error")
@@ -147,8 +144,11 @@ def handed_card(attendee_id: int):
 
     Which card is never recorded, so nothing links the attendee to the card's ballot.
     """
-    election, person = _attendee(attendee_id)
+    election, person = attendee_or_404(attendee_id)
     key = _delivery_key(election)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm that the personal ballot should stop working."), "error")
+        return _to_attendee(person)
     session = get_session()
     try:
         if key is None:

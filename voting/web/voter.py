@@ -69,6 +69,12 @@ def refusal_page(error: BallotRefused) -> tuple[str, int]:
             "Each ballot can be cast only once. If you did not vote yourself, "
             "please tell the registration desk."
         )
+    elif isinstance(error, TokenRevoked) and error.reason == "withdrawn":
+        title = _("This ballot was withdrawn")
+        text = _(
+            "The registration this ballot belonged to was withdrawn, so it can no longer be "
+            "used. If you think this is a mistake, the registration desk will help you."
+        )
     elif isinstance(error, TokenRevoked):
         title = _("This ballot was replaced")
         text = _("A new ballot was issued to you. Please use your new card or link.")
