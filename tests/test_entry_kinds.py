@@ -33,7 +33,7 @@ def every_kind(app, runner, elections):
     organiser = staff_client(app, runner, "organiser", "olga")
     post(organiser, f"/admin/cards/anonymous?election={slug}", count="2", layout="a4")
     post(organiser, "/desk/attendees/5/reissue", confirm="yes")  # tokens.reissued
-    post(organiser, "/desk/attendees/6/anonymous-card")  # tokens.revoked
+    post(organiser, "/desk/attendees/6/anonymous-card", confirm="yes")  # tokens.revoked
     for token, pick in zip(election.tokens[:4], ["ann", "ben", "ann", "ben"], strict=True):
         vote_with_client(app.test_client(), token, {"best": pick})
     elections.close(slug)
