@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import socket
@@ -16,10 +17,15 @@ from tests.server import free_port
 
 
 class Inbox:
-    """aiosmtpd handler: keeps each message; refuses recipients whose address says "bounce"."""
+    """aiosmtpd handler: keeps each message; refuses recipients whose address says "bounce".
 
-    def __init__(self) -> None:
+    *delay* makes each message take that long to be accepted (a slow server).
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[EmailMessage] = []
+        self.envelopes: list[list[str]] = []
+        self.delay = delay
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if "bounce" in address:
@@ -28,7 +34,10 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        self.envelopes.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -36,14 +45,22 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """*smtputf8*: whether the server offers SMTPUTF8 (addresses beyond ASCII)."""
+
+    def __init__(self, *, smtputf8: bool = True, delay: float = 0.0) -> None:
         self.port = free_port()
-        self.inbox = Inbox()
+        self.inbox = Inbox(delay)
+        self.smtputf8 = smtputf8
         self.controller: Controller | None = None
 
     def start(self) -> None:
         """Listen (again) on the same port; a stopped controller cannot restart, so make one."""
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.inbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            enable_SMTPUTF8=self.smtputf8,
+        )
         self.controller.start()
 
     def stop(self) -> None:

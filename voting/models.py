@@ -69,6 +69,9 @@ class Election(Base):
     reveal_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Per-language texts, {"de": {"title": ...}}; the columns above hold the default language.
     translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What the emails add: {"contact": ..., "intro": {"": default, "de": ...}}. Not on the
+    # board, and changeable while voting is open.
+    mail_texts: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="election",

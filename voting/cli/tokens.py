@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from voting import services, workflows
 from voting.cards import LAYOUTS
 from voting.cli.common import COMMAND_LINE, CsvLines, election_option, operation, write_atomically
 from voting.db import done_reading, get_session
-from voting.mail.sending import send_links
+from voting.mail.sending import send_links, send_reminders
 from voting.operations import delivery
 from voting.operations.elections import find_election
 from voting.operations.tokens import MAX_CARDS, personal_links
@@ -118,3 +119,31 @@ def tokens_send(failed_only: bool, election_slug: str | None) -> None:
         raise click.ClickException(
             f"{counts['failed']} message(s) failed; run `voting tokens send` again to retry them"
         )
+
+
+@tokens_group.command("remind")
+@click.option(
+    "--every",
+    "hours",
+    type=click.FloatRange(min=0.5),
+    default=24.0,
+    show_default=True,
+    help="Remind nobody more than once in this many hours.",
+)
+@election_option
+@operation
+def tokens_remind(hours: float, election_slug: str | None) -> None:
+    """Email a reminder to attendees whose personal ballot is still unused (while open)."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    services.keys().delivery_key(election.slug)  # fail early, before any message
+    done_reading(session)
+    summary = send_reminders(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        election.id,
+        actor=COMMAND_LINE,
+        every=timedelta(hours=hours),
+    )
+    click.echo(f"reminders: {summary}")
+    if summary.failed:
+        raise click.ClickException(f"{summary.failed} reminder(s) failed; run it again to retry")

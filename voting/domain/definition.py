@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pycountry
+
 from voting.domain.tokens import SLUG_PATTERN
 
 TIE_RULES = {
@@ -19,13 +21,21 @@ TIE_RULES = {
     "shared": "the finalists tied for first place share the award",
 }
 METHODS = ("plurality",)
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+# ISO 3166-1 from pycountry, and Kosovo's XK, the user-assigned code the EU and others use.
+EXTRA_COUNTRIES = {"XK"}
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 # Texts that may carry per-language variants, as title_de = "..." or a translations table.
 ELECTION_TEXTS = ("title",)
 CATEGORY_TEXTS = ("title", "description")
 NOMINEE_TEXTS = ("name", "organisation", "description")
-_MAX_TEXT = {"title": 200, "name": 200, "organisation": 200, "description": 2000}
+_MAX_TEXT = {
+    "title": 200,
+    "name": 200,
+    "organisation": 200,
+    "description": 2000,
+    "contact": 300,
+    "intro": 2000,
+}
 
 
 class DefinitionError(Exception):
@@ -57,6 +67,26 @@ class CategoryDefinition:
 
 
 @dataclass(frozen=True)
+class MailTexts:
+    """What the organiser adds to the emails: a contact, and an introduction per language
+    ("" for the default). Not part of the published definition: it may change while voting
+    is open."""
+
+    contact: str = ""
+    intro: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"contact": self.contact, "intro": dict(self.intro)}
+
+
+def is_country(code: str) -> bool:
+    """A two-letter ISO 3166-1 code (or XK)."""
+    return len(code) == 2 and (
+        code in EXTRA_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
+    )
+
+
+@dataclass(frozen=True)
 class ElectionDefinition:
     slug: str
     title: str
@@ -66,6 +96,7 @@ class ElectionDefinition:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    mail: MailTexts | None = None  # None: the file has no [mail] table
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -274,7 +305,7 @@ def parse_definition(source: str | bytes) -> ElectionDefinition:
 def read_definition(document: dict) -> ElectionDefinition:
     """Check a definition given as nested tables (parsed TOML, or the organiser's editor)."""
     reader = _Reader()
-    reader.unknown_keys(document, "", {"election", "categories"})
+    reader.unknown_keys(document, "", {"election", "categories", "mail"})
     election = document.get("election")
     if not isinstance(election, dict):
         reader.fail("election", "missing: the file needs an [election] table")
@@ -302,6 +333,7 @@ def read_definition(document: dict) -> ElectionDefinition:
         reader.fail("election.closes_at", "must be later than opens_at")
 
     categories = _read_categories(reader, document.get("categories"))
+    mail = _read_mail(reader, document.get("mail"))
     if reader.errors:
         raise DefinitionError(reader.errors)
     return ElectionDefinition(
@@ -313,6 +345,23 @@ def read_definition(document: dict) -> ElectionDefinition:
         opens_at=opens_at,
         closes_at=closes_at,
         translations=reader.translations(election, "election", ELECTION_TEXTS),
+        mail=mail,
+    )
+
+
+def _read_mail(reader: _Reader, raw: object) -> MailTexts | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        reader.fail("mail", "must be a table")
+        return None
+    reader.unknown_keys(raw, "mail", {"contact", "intro"}, ("intro",))
+    intro = {"": reader.text(raw, "mail", "intro", required=False)}
+    for language, texts in reader.translations(raw, "mail", ("intro",)).items():
+        intro[language] = texts["intro"]
+    return MailTexts(
+        contact=reader.text(raw, "mail", "contact", required=False),
+        intro={language: text for language, text in intro.items() if text},
     )
 
 
@@ -367,8 +416,10 @@ def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefi
         if slug == "abstain":
             reader.fail(f"{where}.slug", "'abstain' is reserved for the abstain choice")
         country = reader.text(table, where, "country", required=False).upper()
-        if country and not _COUNTRY.match(country):
-            reader.fail(f"{where}.country", f"{country!r} is not a two-letter country code")
+        if country and not is_country(country):
+            reader.fail(
+                f"{where}.country", f"{country!r} is not a two-letter country code (ISO 3166)"
+            )
         nominees.append(
             NomineeDefinition(
                 slug=slug,

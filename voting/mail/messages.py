@@ -2,38 +2,76 @@
 
 from __future__ import annotations
 
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.policy import SMTPUTF8, default
+from email.utils import formatdate, make_msgid
 
+from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from voting.domain.tokens import Card
 from voting.models import Election
+from voting.operations.elections import mail_texts
 from voting.web.texts import translated
+
+BALLOT_LINK, REMINDER, TEST = "ballot_link", "reminder", "test"
 
 
 def ballot_link_message(
-    election: Election, ballot: Card, email: str, sender: str, entry_url: str, default_language: str
+    election: Election,
+    ballot: Card,
+    email: str,
+    sender: str,
+    entry_url: str,
+    default_language: str,
+    kind: str = BALLOT_LINK,
 ) -> EmailMessage:
-    """The personal ballot link, as plain text and HTML, in the attendee's language."""
-    with force_locale(ballot.language or default_language):
+    """The personal ballot link, as plain text and HTML, in the attendee's language: the
+    first message, a reminder to vote, or the organiser's test (whose link votes nothing)."""
+    language = ballot.language or default_language
+    texts = mail_texts(election)
+    with force_locale(language):
         context = {
             "election": election,
             "ballot": ballot,
             "entry_url": entry_url,
             "opens_at": election.local_time(election.opens_at),
             "closes_at": election.local_time(election.closes_at),
+            "intro": texts.intro.get(language) or texts.intro.get("", ""),
+            "contact": texts.contact,
+            "kind": kind,
         }
-        subject = _("Your ballot: %(title)s", title=translated(election, "title"))
+        title = translated(election, "title")
+        subject = {
+            BALLOT_LINK: _("Your ballot: %(title)s", title=title),
+            REMINDER: _("Reminder: you have not voted yet in the %(title)s", title=title),
+            TEST: _("Test message: %(title)s", title=title),
+        }[kind]
         text = render_template("mail/ballot_link.txt", **context)
         html = render_template("mail/ballot_link.html", **context)
-    message = EmailMessage()
+    address = deliverable(email)
+    # An address beyond ASCII can only travel with SMTPUTF8, whose messages carry UTF-8
+    # headers; every other message keeps to ASCII headers, which any server takes.
+    message = EmailMessage(policy=SMTPUTF8 if not address.isascii() else default)
     message["Subject"] = subject
     message["From"] = sender
-    message["To"] = formataddr((ballot.name, email))
+    local, domain = address.rsplit("@", 1)
+    message["To"] = Address(display_name=ballot.name, username=local, domain=domain)
+    message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def deliverable(email: str) -> str:
+    """The address as the mail server is given it: in ASCII where it can be (an IDN domain in
+    its xn-- form), as it is otherwise, which then needs a server that offers SMTPUTF8."""
+    try:
+        found = validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return email
+    return found.ascii_email or found.normalized

@@ -1,11 +1,11 @@
 """Sending attendees their ballot links: the loop behind `voting tokens send` and the
-console's "send links" button, and the desk's "send the link again".
+console's "send links" button, the reminders to vote, and the desk's "send the link again".
 
 Every message goes the same way: claim the attendee in a short write (so two senders never
 mail the same person), talk to the mail server with no transaction open (so no ballot waits
 behind a slow server), then record the outcome in a second short write. An interruption
 (Ctrl+C, a crash, the mail server going away) loses nothing: a rerun sends to whoever has no
-link yet.
+link yet, and a claim its sender left behind expires.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
 from voting import services
 from voting.db import DatabaseSession, database, done_reading, writing
 from voting.errors import N_, StateError
-from voting.mail.messages import ballot_link_message
+from voting.mail.messages import BALLOT_LINK, REMINDER, ballot_link_message
 from voting.mail.smtp import Mailer, MailError, SmtpSettings
 from voting.models import Attendee, Election
 from voting.operations import delivery
@@ -49,7 +50,7 @@ class _Composer:
         self.entry_url = services.entry_address()
         self.language = services.default_language()
 
-    def message(self, attendee: Attendee):  # type: ignore[no-untyped-def]
+    def message(self, attendee: Attendee, kind: str = BALLOT_LINK):  # type: ignore[no-untyped-def]
         ballot = personal_ballot(self.codec, self.key, self.election, attendee, self.base)
         return ballot_link_message(
             self.election,
@@ -58,6 +59,7 @@ class _Composer:
             self.settings.sender,
             self.entry_url,
             self.language,
+            kind,
         )
 
 
@@ -68,6 +70,101 @@ def _send(mailer: Mailer, message) -> str | None:  # type: ignore[no-untyped-def
     except MailError as exc:
         return str(exc)
     return None
+
+
+class _Links:
+    """A run of first messages: everyone not sent yet (or failed, or left mid-send)."""
+
+    kind = BALLOT_LINK
+
+    def __init__(self, failed_only: bool, timeout: float) -> None:
+        self.failed_only = failed_only
+        self.stale = delivery.stale_claim(timeout)
+
+    def due(self, session: DatabaseSession, election: Election, key: bytes, now: datetime):  # type: ignore[no-untyped-def]
+        with writing(session):
+            delivery.release_stale_claims(session, election, now, self.stale)
+        live = {a.id for a in live_attendees(session, election, key)}
+        found = delivery.recipients(
+            session, election, now, failed_only=self.failed_only, stale=self.stale
+        )
+        return [attendee_id for attendee_id in found if attendee_id in live]
+
+    def claim(self, session: DatabaseSession, attendee_id: int, now: datetime) -> bool:
+        return delivery.claim(session, attendee_id, now, stale=self.stale)
+
+    def record(self, session, attendee, now, failure):  # type: ignore[no-untyped-def]
+        delivery.record(session, attendee, now, failure)
+
+    def finish(self, session, actor, election, now, summary):  # type: ignore[no-untyped-def]
+        delivery.record_sending_run(session, actor, election, now, str(summary))
+
+
+class _Reminders:
+    """A run of reminders: whoever has not voted and was not reminded within *every*."""
+
+    kind = REMINDER
+
+    def __init__(self, every: timedelta) -> None:
+        self.every = every
+
+    def due(self, session: DatabaseSession, election: Election, key: bytes, now: datetime):  # type: ignore[no-untyped-def]
+        return delivery.reminder_recipients(session, election, key, now, self.every)
+
+    def claim(self, session: DatabaseSession, attendee_id: int, now: datetime) -> bool:
+        return delivery.claim_reminder(session, attendee_id, now, self.every)
+
+    def record(self, session, attendee, now, failure):  # type: ignore[no-untyped-def]
+        delivery.record_reminder(session, attendee, failure)
+
+    def finish(self, session, actor, election, now, summary):  # type: ignore[no-untyped-def]
+        delivery.record_reminder_run(session, actor, election, now, str(summary))
+
+
+def _run(
+    app: Flask,
+    election_id: int,
+    actor: str,
+    job: _Links | _Reminders,
+    on_start: Callable[[int], None] | None,
+    on_message: Callable[[], None] | None,
+    sleep: Callable[[float], None],
+) -> SendSummary:
+    summary = SendSummary()
+    with app.app_context():
+        settings = SmtpSettings.from_config(app.config)
+        session = database().session()
+        try:
+            election = session.get_one(Election, election_id)
+            composer = _Composer(election, settings)
+            ids = job.due(session, election, composer.key, services.now())
+            if on_start:
+                on_start(len(ids))
+            with Mailer(settings) as mailer:
+                for attendee_id in ids:
+                    with writing(session):
+                        claimed = job.claim(session, attendee_id, services.now())
+                    if not claimed:
+                        summary.skipped += 1
+                    else:
+                        attendee = session.get_one(Attendee, attendee_id)
+                        message = composer.message(attendee, job.kind)
+                        done_reading(session)
+                        failure = _send(mailer, message)
+                        if failure is None:
+                            summary.sent += 1
+                        else:
+                            summary.failed += 1
+                        with writing(session):
+                            job.record(session, attendee, services.now(), failure)
+                        sleep(1 / settings.rate if settings.rate > 0 else 0)
+                    if on_message:
+                        on_message()
+            with writing(session):
+                job.finish(session, actor, election, services.now(), summary)
+        finally:
+            session.close()
+    return summary
 
 
 def send_links(
@@ -81,41 +178,22 @@ def send_links(
     sleep: Callable[[float], None] = time.sleep,
 ) -> SendSummary:
     """Email each attendee who has no link yet; record each outcome as it happens."""
-    summary = SendSummary()
-    with app.app_context():
-        settings = SmtpSettings.from_config(app.config)
-        session = database().session()
-        try:
-            election = session.get_one(Election, election_id)
-            composer = _Composer(election, settings)
-            ids = delivery.recipients(session, election, services.now(), failed_only=failed_only)
-            if on_start:
-                on_start(len(ids))
-            with Mailer(settings) as mailer:
-                for attendee_id in ids:
-                    with writing(session):
-                        claimed = delivery.claim(session, attendee_id, services.now())
-                    if not claimed:
-                        summary.skipped += 1
-                    else:
-                        attendee = session.get_one(Attendee, attendee_id)
-                        message = composer.message(attendee)
-                        done_reading(session)
-                        failure = _send(mailer, message)
-                        if failure is None:
-                            summary.sent += 1
-                        else:
-                            summary.failed += 1
-                        with writing(session):
-                            delivery.record(session, attendee, services.now(), failure)
-                        sleep(1 / settings.rate if settings.rate > 0 else 0)
-                    if on_message:
-                        on_message()
-            with writing(session):
-                delivery.record_sending_run(session, actor, election, services.now(), str(summary))
-        finally:
-            session.close()
-    return summary
+    timeout = SmtpSettings.from_config(app.config).timeout
+    return _run(app, election_id, actor, _Links(failed_only, timeout), on_start, on_message, sleep)
+
+
+def send_reminders(
+    app: Flask,
+    election_id: int,
+    *,
+    actor: str,
+    every: timedelta,
+    on_start: Callable[[int], None] | None = None,
+    on_message: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendSummary:
+    """Remind each attendee who has not voted yet, at most once per *every*."""
+    return _run(app, election_id, actor, _Reminders(every), on_start, on_message, sleep)
 
 
 def resend_link(session: DatabaseSession, actor: str, attendee: Attendee) -> str | None:
@@ -131,7 +209,13 @@ def resend_link(session: DatabaseSession, actor: str, attendee: Attendee) -> str
     if not live_attendees(session, election, composer.key, [attendee.id]):
         raise StateError(NO_PERSONAL_BALLOT)
     with writing(session):
-        claimed = delivery.claim(session, attendee.id, services.now(), again=True)
+        claimed = delivery.claim(
+            session,
+            attendee.id,
+            services.now(),
+            again=True,
+            stale=delivery.stale_claim(settings.timeout),
+        )
     if not claimed:
         raise StateError(N_("this attendee's link is being sent right now; try again shortly"))
     message = composer.message(attendee)
@@ -142,34 +226,48 @@ def resend_link(session: DatabaseSession, actor: str, attendee: Attendee) -> str
     return failure
 
 
-_running: dict[int, threading.Thread] = {}
+_running: dict[tuple[int, str], threading.Thread] = {}
 _running_lock = threading.Lock()
 
 
-def start_in_background(app: Flask, election_id: int, *, actor: str, failed_only: bool) -> bool:
-    """Send from a thread of this process (the console's button); False if already sending."""
+def start_in_background(
+    app: Flask,
+    election_id: int,
+    *,
+    actor: str,
+    failed_only: bool = False,
+    every: timedelta | None = None,
+) -> bool:
+    """Send from a thread of this process (the console's buttons): the links, or reminders
+    when *every* is given. False if that job is running already."""
+    job = "reminders" if every is not None else "links"
     with _running_lock:
-        thread = _running.get(election_id)
+        thread = _running.get((election_id, job))
         if thread is not None and thread.is_alive():
             return False
+        options: dict[str, object] = {"actor": actor}
+        if every is not None:
+            target, options["every"] = send_reminders, every
+        else:
+            target, options["failed_only"] = send_links, failed_only
         thread = threading.Thread(
-            target=_send_logging_failures,
-            args=(app, election_id),
-            kwargs={"actor": actor, "failed_only": failed_only},
-            name=f"send-links-{election_id}",
+            target=_logging_failures,
+            args=(target, app, election_id),
+            kwargs=options,
+            name=f"send-{job}-{election_id}",
             daemon=True,
         )
-        _running[election_id] = thread
+        _running[(election_id, job)] = thread
         thread.start()
         return True
 
 
-def _send_logging_failures(app: Flask, election_id: int, **options: object) -> None:
+def _logging_failures(target, app: Flask, election_id: int, **options: object) -> None:  # type: ignore[no-untyped-def]
     """The console's sender: a failure ends up in the app's log, never in a dead thread."""
     try:
-        send_links(app, election_id, **options)  # type: ignore[arg-type]
+        target(app, election_id, **options)
     except Exception as exc:  # the thread has nobody to raise to
-        app.logger.error("sending ballot links stopped: %s", type(exc).__name__)
+        app.logger.error("sending emails stopped: %s", type(exc).__name__)
 
 
 def wait_for_senders(timeout: float = 30.0) -> None:
@@ -179,5 +277,8 @@ def wait_for_senders(timeout: float = 30.0) -> None:
 
 
 def is_sending(election_id: int) -> bool:
-    thread = _running.get(election_id)
-    return thread is not None and thread.is_alive()
+    return any(
+        thread.is_alive()
+        for (election, _job), thread in _running.items()
+        if election == election_id
+    )

@@ -54,6 +54,11 @@ def _text(value: bytes | str) -> str:
 
 
 def _reason(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return (
+            "the mail server cannot take an address with letters beyond ASCII before the @ "
+            "(it does not offer SMTPUTF8): give this attendee their card at the desk"
+        )
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(error.recipients.values()))
         return f"{code} {_text(text)}"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from voting import verify
-from voting.domain.definition import ElectionDefinition
+from voting.domain.definition import ElectionDefinition, MailTexts
 from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError
@@ -74,7 +74,25 @@ def load_election(
         activity.record(
             session, result.election, actor, f"election {result.outcome}", now, detail=source
         )
+    if definition.mail is not None and definition.mail.as_json() != result.election.mail_texts:
+        set_mail_texts(session, actor, result.election, definition.mail, now)
     return result
+
+
+def set_mail_texts(
+    session: Session, actor: str, election: Election, texts: MailTexts, now: datetime
+) -> None:
+    """The organiser's contact and introductions in the emails; changeable until the close."""
+    if election.is_over:
+        raise StateError(N_("voting is over: no more emails are sent"))
+    election.mail_texts = texts.as_json()
+    session.flush()
+    activity.record(session, election, actor, "email texts changed", now)
+
+
+def mail_texts(election: Election) -> MailTexts:
+    stored = election.mail_texts or {}
+    return MailTexts(contact=stored.get("contact", ""), intro=dict(stored.get("intro", {})))
 
 
 def edit_election(

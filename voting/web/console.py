@@ -84,7 +84,12 @@ def dashboard():
         closes_at=election.local_time(election.closes_at),
         chart=turnout_chart(turnout_history(session, election), eligible),
         checkpoint=audit.latest_checkpoint(session, election),
-        deliveries=delivery.counts(session, election),
+        deliveries=delivery.counts(
+            session,
+            election,
+            services.now(),
+            delivery.stale_claim(float(current_app.config.get("SMTP_TIMEOUT", 20.0))),
+        ),
         sending=sending,
         refresh=sending or election.is_open,
         layouts=sorted(LAYOUTS),
