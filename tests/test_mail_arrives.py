@@ -156,7 +156,7 @@ def test_the_console_edits_the_words_previews_tests_and_reminds(app, runner, ele
         )
         page = organiser.get("/admin/emails?language=fr").get_data(as_text=True)
         assert "Bienvenue à Bruxelles." in page and "desk@vote.test" in page
-        assert "casts no ballot" in page
+        assert "ne vote pas" in page  # the French preview, with its example link
         sent = organiser.post(
             "/admin/emails/test", data={"csrf_token": token, "address": "olga@example.org"}
         )
