@@ -28,6 +28,7 @@ def values(app, elections):
         "nominee": "jane-doe",
         "code": receipt,
         "token": election.tokens[1],
+        "name": "nobody",
     }
 
 

@@ -47,6 +47,7 @@ def world(app, runner, elections):
         "nominee": "jane-doe",
         "code": receipt,
         "token": election.tokens[1],
+        "name": "desk-user",
     }
     clients = {role: staff_client(app, runner, role) for role in ROLES}
     return values, clients

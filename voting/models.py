@@ -354,11 +354,38 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
+    # A disabled account cannot sign in; its sessions were ended when it was disabled.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    # Flask-Login's user protocol.
+    # Flask-Login's user protocol. The id it keeps in the cookie names the sign-in as well
+    # (see StaffSession), so signing out, a new password or disabling ends it on the server.
     is_authenticated = True
-    is_active = True
     is_anonymous = False
+    staff_session: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.staff_session}"
+
+
+class StaffSession(Base):
+    """One sign-in of a staff member: the cookie is worth something only while this lasts."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SetupLink(Base):
+    """The one-time link `voting init` prints to create the first organiser account."""
+
+    __tablename__ = "setup_links"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -698,6 +698,8 @@ class _Checker:
         self._require("draft")
         if self.definition is None:
             raise ValueError("tokens committed before the election was defined")
+        if not self.definition["categories"]:
+            raise ValueError("tokens committed for an election with no category")
         if self.committed:
             raise ValueError("the eligible tokens were committed twice")
         hashes = _expect_hashes(data, "token_hashes")
@@ -859,7 +861,8 @@ def _expect_hashes(data: dict, key: str) -> list[str]:
 
 def _check_definition(data: dict) -> None:
     categories = data.get("categories")
-    if not isinstance(data.get("slug"), str) or not isinstance(categories, list) or not categories:
+    # A draft may have no award yet; opening needs one (checked when the tokens are committed).
+    if not isinstance(data.get("slug"), str) or not isinstance(categories, list):
         raise ValueError("the definition needs a slug and categories")
     seen: set[str] = set()
     for category in categories:

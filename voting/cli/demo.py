@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from voting import services
 from voting.cli.common import COMMAND_LINE
+from voting.cli.instance import setup_link
 from voting.config import read_instance_config
 from voting.db import database, get_session, writing
 from voting.domain.definition import parse_definition
@@ -110,6 +111,9 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
         for url in links:
             click.echo(f"  {url}")
     click.echo(f"\nThe app: {base}/   (export the board with `voting board export board.jsonl`)")
+    link = setup_link()
+    if link:
+        click.echo(f"The organisers' console: create its first account at {link}")
     if not no_serve:
         try:
             refuse_unsafe(app)

@@ -9,9 +9,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from voting import services
 from voting.backup import BackupError, backup_database
-from voting.db import database
+from voting.db import database, get_session, writing
 from voting.instance import initialise_instance
+from voting.operations.users import issue_setup_link
 
 
 @click.command("init")
@@ -24,6 +26,17 @@ def init_command() -> None:
         raise click.ClickException(f"cannot reach the database: {exc.orig}") from None
     for line in done or ["nothing to do: the instance is set up and the database current"]:
         click.echo(line)
+    link = setup_link()
+    if link:
+        click.echo(f"no staff account yet: create the first organiser at {link} (once, 7 days)")
+
+
+def setup_link() -> str | None:
+    """A one-time link to create the first organiser, while there is no account at all."""
+    session = get_session()
+    with writing(session):
+        token = issue_setup_link(session, services.now())
+    return f"{services.public_url()}/setup/{token}" if token else None
 
 
 @click.command("backup")

@@ -97,6 +97,7 @@ class ElectionDefinition:
     closes_at: datetime | None = None
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
     mail: MailTexts | None = None  # None: the file has no [mail] table
+    languages: tuple[str, ...] = ()  # the languages its texts come in; () for the app's
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -107,6 +108,7 @@ class ElectionDefinition:
         def with_translations(table: dict, translations: dict) -> dict:
             return {**table, "translations": translations} if translations else table
 
+        languages = {"languages": list(self.languages)} if self.languages else {}
         return with_translations(
             {
                 "slug": self.slug,
@@ -115,6 +117,7 @@ class ElectionDefinition:
                 "tie_rule": self.tie_rule,
                 "opens_at": when(self.opens_at),
                 "closes_at": when(self.closes_at),
+                **languages,
                 "categories": [
                     with_translations(
                         {
@@ -143,45 +146,6 @@ class ElectionDefinition:
             },
             self.translations,
         )
-
-
-def from_board(board: dict) -> ElectionDefinition:
-    """Read back a definition as the board (and the database) keeps it."""
-    election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    for key in ("opens_at", "closes_at", "translations"):
-        if board.get(key):
-            election[key] = board[key]
-    return read_definition({"election": election, "categories": board["categories"]})
-
-
-def editable(definition: ElectionDefinition) -> dict:
-    """The definition as the nested tables read_definition takes, times in local time.
-
-    What the organiser's editor changes and reads back, so every edit is checked by the
-    same rules as a file.
-    """
-    zone = ZoneInfo(definition.timezone)
-
-    def local(moment: datetime | None) -> str | None:
-        return moment.astimezone(zone).replace(tzinfo=None).isoformat() if moment else None
-
-    board = definition.to_board()
-    election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    if board.get("translations"):
-        election["translations"] = board["translations"]
-    for key in ("opens_at", "closes_at"):
-        if getattr(definition, key):
-            election[key] = local(getattr(definition, key))
-    categories = [
-        {key: value for key, value in category.items() if value != ""}
-        for category in board["categories"]
-    ]
-    for category in categories:
-        category["nominees"] = [
-            {key: value for key, value in nominee.items() if value != ""}
-            for nominee in category["nominees"]
-        ]
-    return {"election": election, "categories": categories}
 
 
 class _Reader:
@@ -302,8 +266,11 @@ def parse_definition(source: str | bytes) -> ElectionDefinition:
     return read_definition(document)
 
 
-def read_definition(document: dict) -> ElectionDefinition:
-    """Check a definition given as nested tables (parsed TOML, or the organiser's editor)."""
+def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinition:
+    """Check a definition given as nested tables (parsed TOML, or the organiser's editor).
+
+    *draft* (the editor) accepts an election with no award yet: opening it needs one.
+    """
     reader = _Reader()
     reader.unknown_keys(document, "", {"election", "categories", "mail"})
     election = document.get("election")
@@ -313,7 +280,7 @@ def read_definition(document: dict) -> ElectionDefinition:
     reader.unknown_keys(
         election,
         "election",
-        {"slug", "title", "timezone", "tie_rule", "opens_at", "closes_at"},
+        {"slug", "title", "timezone", "tie_rule", "opens_at", "closes_at", "languages"},
         ELECTION_TEXTS,
     )
     slug = reader.slug(election, "election")
@@ -332,7 +299,12 @@ def read_definition(document: dict) -> ElectionDefinition:
     if opens_at and closes_at and closes_at <= opens_at:
         reader.fail("election.closes_at", "must be later than opens_at")
 
-    categories = _read_categories(reader, document.get("categories"))
+    languages = _read_languages(reader, election.get("languages"))
+    raw_categories = document.get("categories")
+    if draft and raw_categories in (None, []):
+        categories: tuple[CategoryDefinition, ...] = ()
+    else:
+        categories = _read_categories(reader, raw_categories)
     mail = _read_mail(reader, document.get("mail"))
     if reader.errors:
         raise DefinitionError(reader.errors)
@@ -346,7 +318,19 @@ def read_definition(document: dict) -> ElectionDefinition:
         closes_at=closes_at,
         translations=reader.translations(election, "election", ELECTION_TEXTS),
         mail=mail,
+        languages=languages,
     )
+
+
+def _read_languages(reader: _Reader, raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(
+        isinstance(code, str) and _LANGUAGE.match(code) for code in raw
+    ):
+        reader.fail("election.languages", 'must be a list of two-letter codes, like ["en", "fr"]')
+        return ()
+    return tuple(dict.fromkeys(raw))
 
 
 def _read_mail(reader: _Reader, raw: object) -> MailTexts | None:

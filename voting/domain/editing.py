@@ -1,15 +1,59 @@
 """Edits the organiser makes in the console, applied to an editable definition.
 
-Each function changes the nested tables in place; the caller then reads them back with
-``read_definition``, so an edit is checked by exactly the rules a TOML file is.
+The stored definition is turned into the nested tables a TOML file would give
+(``editable``); each edit changes them in place; the caller then reads them back with
+``read_definition``, so an edit is checked by exactly the rules a file is.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from voting.domain.definition import ElectionDefinition, read_definition
 from voting.domain.text import fold
 from voting.errors import N_, VotingError
+
+
+def from_board(board: dict) -> ElectionDefinition:
+    """Read back a definition as the board (and the database) keeps it."""
+    election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
+    for key in ("opens_at", "closes_at", "translations", "languages"):
+        if board.get(key):
+            election[key] = board[key]
+    return read_definition({"election": election, "categories": board["categories"]}, draft=True)
+
+
+def editable(definition: ElectionDefinition) -> dict:
+    """The definition as the nested tables read_definition takes, times in local time.
+
+    What the organiser's editor changes and reads back, so every edit is checked by the
+    same rules as a file.
+    """
+    zone = ZoneInfo(definition.timezone)
+
+    def local(moment: datetime | None) -> str | None:
+        return moment.astimezone(zone).replace(tzinfo=None).isoformat() if moment else None
+
+    board = definition.to_board()
+    election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
+    for key in ("translations", "languages"):
+        if board.get(key):
+            election[key] = board[key]
+    for key in ("opens_at", "closes_at"):
+        if getattr(definition, key):
+            election[key] = local(getattr(definition, key))
+    categories = [
+        {key: value for key, value in category.items() if value != ""}
+        for category in board["categories"]
+    ]
+    for category in categories:
+        category["nominees"] = [
+            {key: value for key, value in nominee.items() if value != ""}
+            for nominee in category["nominees"]
+        ]
+    return {"election": election, "categories": categories}
 
 
 class EditError(VotingError):

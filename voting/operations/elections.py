@@ -16,7 +16,7 @@ from voting import verify
 from voting.domain.definition import ElectionDefinition, MailTexts
 from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
-from voting.errors import N_, NotFound, StateError
+from voting.errors import N_, NotFound, StateError, VotingError
 from voting.models import Attendee, Ballot, Category, Election, EligibleToken, Nominee
 from voting.operations import activity, audit
 from voting.operations.audit import LogSigner
@@ -207,7 +207,10 @@ def open_election(
             election=election.slug,
             state=election.state,
         )
-    empty = [c.title for c in load_categories(session, election) if not c.nominees]
+    categories = load_categories(session, election)
+    if not categories:
+        raise StateError(N_("there is no award yet: add one in the editor"))
+    empty = [c.title for c in categories if not c.nominees]
     if empty:
         raise StateError(N_("the award %(award)s has no finalists yet"), award=repr(empty[0]))
     attendees = session.execute(
@@ -323,3 +326,36 @@ def record_delivery_key_destroyed(
 ) -> None:
     """After the close's commit the delivery key was destroyed: say so, once it is true."""
     activity.record(session, election, actor, "delivery key destroyed", now)
+
+
+def list_elections(session: Session) -> list[Election]:
+    return list(session.execute(select(Election).order_by(Election.id.desc())).scalars())
+
+
+def create_election(
+    session: Session,
+    actor: str,
+    definition: ElectionDefinition,
+    now: datetime,
+    *,
+    ensure_delivery_key: Callable[[str], object],
+    origin_base: str,
+    template: Election | None = None,
+) -> Election:
+    """A new draft election from the console (no award yet, or a *template*'s awards)."""
+    taken = session.execute(select(Election.id).where(Election.slug == definition.slug)).first()
+    if taken:
+        raise VotingError(N_("there is already an election %(slug)s"), slug=definition.slug)
+    result = _store_definition(session, definition, ensure_delivery_key, origin_base)
+    if template is not None:
+        result.election.mail_texts = dict(template.mail_texts or {})
+        session.flush()
+    activity.record(
+        session,
+        result.election,
+        actor,
+        "election created",
+        now,
+        detail=f"from {template.slug}" if template else "in the console",
+    )
+    return result.election

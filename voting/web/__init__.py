@@ -11,12 +11,14 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from voting.web import (
+        accounts,
         assets,
         auth,
         board,
         console,
         desk,
         editor,
+        elections,
         emails,
         errors,
         health,
@@ -25,6 +27,7 @@ def register(app: Flask) -> None:
         limits,
         results,
         security,
+        setup,
         stage,
         voter,
     )
@@ -42,11 +45,14 @@ def register(app: Flask) -> None:
         jury.bp,
         desk.bp,
         console.bp,
+        accounts.bp,
         editor.bp,
+        elections.bp,
         emails.bp,
         stage.bp,
         results.bp,
         language.bp,
         health.bp,
+        setup.bp,
     ):
         app.register_blueprint(blueprint)

@@ -15,9 +15,15 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from voting.db import get_session
+from voting import services
+from voting.db import get_session, writing
 from voting.models import User
-from voting.operations.users import authenticate
+from voting.operations.users import (
+    authenticate,
+    end_staff_session,
+    signed_in_user,
+    start_staff_session,
+)
 from voting.web.limits import limit_logins
 
 P = ParamSpec("P")
@@ -35,8 +41,9 @@ PUBLIC = ("anyone",)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return get_session().get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(cookie_id: str) -> User | None:
+    """The staff member of a sign-in that still holds (not signed out, not disabled)."""
+    return signed_in_user(get_session(), cookie_id)
 
 
 def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -95,16 +102,29 @@ def login():
     if form.validate_on_submit():
         user = authenticate(get_session(), form.name.data or "", form.password.data or "")
         if user is not None:
-            session.permanent = True  # staff sessions expire (PERMANENT_SESSION_LIFETIME)
-            login_user(user)
+            sign_in(user)
             return redirect(_safe_next(form.next.data) or url_for(HOME[user.role]), 303)
         form.password.errors.append(_("Wrong user name or password."))
     status = 422 if form.is_submitted() else 200
     return render_template("login.html", form=form), status
 
 
+def sign_in(user: User) -> None:
+    """Start a sign-in held on the server, and put it in the cookie."""
+    db = get_session()
+    with writing(db):
+        start_staff_session(db, user, services.now())
+    session.permanent = True  # staff sessions expire (PERMANENT_SESSION_LIFETIME)
+    login_user(user)
+
+
 @bp.post("/logout")
 @public
 def logout():
+    if current_user.is_authenticated:
+        db = get_session()
+        user_id, sid = current_user.id, current_user.staff_session
+        with writing(db):
+            end_staff_session(db, user_id, sid, services.now())
     logout_user()
     return redirect(url_for("voter.index"), 303)

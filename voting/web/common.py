@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from voting.db import get_session
 from voting.errors import NotFound
 from voting.models import Attendee, Election
-from voting.operations.elections import find_election
+from voting.operations.elections import find_election, list_elections
 from voting.web.texts import error_text
 
 
@@ -30,8 +30,14 @@ def attendee_or_404(attendee_id: int) -> tuple[Election, Attendee]:
 
 
 def election_from_request() -> Election:
-    """The election named by ?election= (or a form field), or the only one; 404 otherwise."""
-    return election_or_404(request.values.get("election") or None)
+    """The election named by ?election= (or a form field), or the only one. Otherwise a 404:
+    for a page, one that lists the elections to choose from (or says there is none yet)."""
+    slug = request.values.get("election") or None
+    if slug is None and request.method == "GET":
+        elections = list_elections(get_session())
+        if len(elections) != 1:
+            abort(Response(render_template("choose.html", elections=elections), 404))
+    return election_or_404(slug)
 
 
 def actor() -> str:

@@ -30,10 +30,11 @@ from voting.models import Election
 from voting.operations import activity, audit, delivery
 from voting.operations.attendee_changes import EDITABLE, edit_attendee, withdraw_attendee
 from voting.operations.attendees import count_attendees, find_attendees, staged_upload
-from voting.operations.elections import open_election
+from voting.operations.elections import list_elections, open_election
 from voting.operations.layout import load_categories
 from voting.operations.results import ballot_count, eligible_count, turnout_history
 from voting.operations.tokens import MAX_CARDS
+from voting.web import elections
 from voting.web.auth import roles_required
 from voting.web.charts import turnout_chart
 from voting.web.common import (
@@ -70,6 +71,8 @@ def _has_delivery_key(election: Election) -> bool:
 @bp.get("")
 @roles_required(ORGANISER)
 def dashboard():
+    if not request.values.get("election") and len(list_elections(get_session())) != 1:
+        return elections.overview()  # a fresh install, or several elections to choose from
     election = election_from_request()
     session = get_session()
     eligible = eligible_count(session, election)

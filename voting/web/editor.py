@@ -16,19 +16,14 @@ from flask_babel import gettext as _
 from voting import services
 from voting.db import get_session, writing
 from voting.domain import editing
-from voting.domain.definition import (
-    TIE_RULES,
-    DefinitionError,
-    editable,
-    from_board,
-    read_definition,
-)
+from voting.domain.definition import DefinitionError, read_definition
+from voting.domain.editing import editable, from_board
 from voting.errors import VotingError
 from voting.models import Election
 from voting.operations.elections import edit_election
 from voting.web.auth import roles_required
 from voting.web.common import actor, election_from_request
-from voting.web.texts import error_text
+from voting.web.texts import TIE_RULE_LABELS, error_text
 
 bp = Blueprint("editor", __name__, url_prefix="/admin/election")
 ORGANISER = "organiser"
@@ -51,7 +46,7 @@ def show(errors: list[str] | None = None, status: int = 200):
             "console/editor.html",
             election=election,
             document=_document(election),
-            tie_rules=TIE_RULES,
+            tie_rules=TIE_RULE_LABELS,
             errors=errors or [],
             editable=election.is_draft,
         ),

@@ -62,6 +62,8 @@ limit_links = limiter.limit(invalid_tokens, exempt_when=_signed_link, deduct_whe
 limit_codes = limiter.limit(
     invalid_tokens, methods=["POST"], exempt_when=lambda: _known_code(), deduct_when=_failed
 )
+# A set-up link that does not work counts as a failure, like a forged ballot link.
+limit_setup_links = limiter.limit(invalid_tokens, deduct_when=_failed)
 limit_logins = limiter.limit(
     login_failures, methods=["POST"], key_func=_login_key, deduct_when=_failed
 )

@@ -18,6 +18,11 @@ DELIVERY_LABELS = {
     "sent": _l("sent"),
     "failed": _l("failed"),
 }
+# The tie rules of an election file, as the console offers them.
+TIE_RULE_LABELS = {
+    "jury": _l("the jury decides between the finalists tied for first place"),
+    "shared": _l("the finalists tied for first place share the award"),
+}
 # An election's state as a refusal names it ("election X is %(state)s ...").
 STATE_LABELS = {
     "draft": _l("in draft"),
