@@ -25,9 +25,8 @@ def setup_path(runner) -> str:
 def test_the_first_organiser_comes_from_the_one_time_link(app, runner):
     client = app.test_client()
     assert client.get("/setup/not-a-token").status_code == 404
-    older = setup_path(runner)
-    path = setup_path(runner)  # each run prints a new link; the older one stops working
-    assert client.get(older).status_code == 404
+    path = setup_path(runner)
+    assert setup_path(runner) == path  # init may run again: it prints the same link
     page = client.get(path)
     assert page.status_code == 200
     form = form_on(page.get_data(as_text=True), path)

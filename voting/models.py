@@ -383,9 +383,13 @@ class StaffSession(Base):
 
 
 class SetupLink(Base):
-    """The one-time link `voting init` prints to create the first organiser account."""
+    """The one-time link `voting init` prints to create the first organiser account.
+
+    The link's token is an HMAC of this nonce under the instance's secret key: every `voting
+    init` prints the same link again without writing, and the database alone cannot forge it.
+    """
 
     __tablename__ = "setup_links"
 
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

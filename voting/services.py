@@ -73,3 +73,11 @@ def entry_address() -> str:
 
 def default_language() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def secret_key() -> bytes:
+    """The instance's secret, for what must be derivable here and nowhere else."""
+    key = current_app.config.get("SECRET_KEY")
+    if not key:
+        raise NotInitialised(N_("no SECRET_KEY in the instance config; run `voting init`"))
+    return key.encode("utf-8") if isinstance(key, str) else key

@@ -33,9 +33,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
     op.create_table(
         'setup_links',
-        sa.Column('token_hash', sa.LargeBinary(length=32), nullable=False),
+        sa.Column('nonce', sa.LargeBinary(length=16), nullable=False),
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_setup_links')),
+        sa.PrimaryKeyConstraint('nonce', name=op.f('pk_setup_links')),
     )
 
 

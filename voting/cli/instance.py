@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from voting import services
 from voting.backup import BackupError, backup_database
+from voting.config import read_instance_config
 from voting.db import database, get_session, writing
 from voting.instance import initialise_instance
 from voting.operations.users import issue_setup_link
@@ -24,6 +25,7 @@ def init_command() -> None:
         done = initialise_instance(Path(current_app.instance_path), database().engine)
     except OperationalError as exc:
         raise click.ClickException(f"cannot reach the database: {exc.orig}") from None
+    read_instance_config(current_app)  # the secrets it may just have written
     for line in done or ["nothing to do: the instance is set up and the database current"]:
         click.echo(line)
     link = setup_link()
@@ -35,7 +37,7 @@ def setup_link() -> str | None:
     """A one-time link to create the first organiser, while there is no account at all."""
     session = get_session()
     with writing(session):
-        token = issue_setup_link(session, services.now())
+        token = issue_setup_link(session, services.secret_key(), services.now())
     return f"{services.public_url()}/setup/{token}" if token else None
 
 

@@ -3,7 +3,9 @@ set-up link that creates the first organiser. Passwords are kept as scrypt hashe
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -169,36 +171,42 @@ def set_disabled(session: Session, actor: str, user: User, disabled: bool, now: 
 SETUP_VALID = timedelta(days=7)
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8")).digest()
+def _token(secret: bytes, nonce: bytes) -> str:
+    digest = hmac.new(secret, b"voting.setup\x00" + nonce, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
 
 
-def issue_setup_link(session: Session, now: datetime) -> str | None:
-    """A one-time token to create the first organiser account; None once any account exists.
-
-    Only its hash is kept; a new one replaces the old (each `voting init` prints one).
-    """
+def issue_setup_link(session: Session, secret: bytes, now: datetime) -> str | None:
+    """The one-time token to create the first organiser account; None once any account
+    exists. The same token comes back while it is valid (no write): `voting init` may run
+    again and again."""
     if session.scalar(select(func.count()).select_from(User)):
         return None
+    for link in session.execute(select(SetupLink)).scalars():
+        if as_utc(link.expires_at) > now:
+            return _token(secret, link.nonce)
     session.execute(delete(SetupLink))
-    token = secrets.token_urlsafe(24)
-    session.add(SetupLink(token_hash=_digest(token), expires_at=now + SETUP_VALID))
+    nonce = secrets.token_bytes(16)
+    session.add(SetupLink(nonce=nonce, expires_at=now + SETUP_VALID))
     session.flush()
-    return token
+    return _token(secret, nonce)
 
 
-def setup_link_valid(session: Session, token: str, now: datetime) -> bool:
+def setup_link_valid(session: Session, secret: bytes, token: str, now: datetime) -> bool:
     if session.scalar(select(func.count()).select_from(User)):
         return False
-    link = session.get(SetupLink, _digest(token[:100]))
-    return link is not None and as_utc(link.expires_at) > now
+    return any(
+        hmac.compare_digest(_token(secret, link.nonce), token[:64])
+        for link in session.execute(select(SetupLink)).scalars()
+        if as_utc(link.expires_at) > now
+    )
 
 
 def create_first_organiser(
-    session: Session, token: str, name: str, password_hash: str, now: datetime
+    session: Session, secret: bytes, token: str, name: str, password_hash: str, now: datetime
 ) -> User:
     """The first account, from the set-up link, which then stops working."""
-    if not setup_link_valid(session, token, now):
+    if not setup_link_valid(session, secret, token, now):
         raise VotingError(
             N_("this set-up link no longer works (used, expired, or an account exists already)")
         )

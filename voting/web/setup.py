@@ -34,7 +34,7 @@ class FirstAccountForm(FlaskForm):
 @limit_setup_links
 def first_account(token: str):
     session = get_session()
-    if not setup_link_valid(session, token, services.now()):
+    if not setup_link_valid(session, services.secret_key(), token, services.now()):
         abort(
             404,
             description=_(
@@ -53,7 +53,12 @@ def first_account(token: str):
                 )
                 with writing(session):
                     user = create_first_organiser(
-                        session, token, form.name.data or "", password_hash, services.now()
+                        session,
+                        services.secret_key(),
+                        token,
+                        form.name.data or "",
+                        password_hash,
+                        services.now(),
                     )
             except VotingError as exc:
                 form.name.errors.append(error_text(exc))
