@@ -65,8 +65,9 @@ def test_init_makes_private_secrets_and_is_idempotent(tmp_path, monkeypatch):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
     config = (instance / "config.toml").read_text()
+    # Everything but the database and its WAL files.
     snapshot = {
-        p: p.read_bytes() for p in instance.rglob("*") if p.is_file() and ".sqlite3" not in p.name  # the database and its WAL
+        p: p.read_bytes() for p in instance.rglob("*") if p.is_file() and ".sqlite3" not in p.name
     }
     assert "nothing to do" in invoke_ok(runner, "init")
     assert {p: p.read_bytes() for p in snapshot} == snapshot
