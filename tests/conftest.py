@@ -22,7 +22,7 @@ from tests.browser import launch_chromium
 from tests.helpers import ElectionFactory
 from voting import create_app
 from voting.db import make_engine, migrate
-from voting.instance import KeyStore, write_default_config
+from voting.instance import KeyStore, set_public_url, write_default_config
 from voting.mail.sending import wait_for_senders
 from voting.models import Base
 
@@ -87,6 +87,7 @@ def instance_path(tmp_path: Path) -> Path:
     path = tmp_path / "instance"
     path.mkdir(mode=0o700)
     write_default_config(path)
+    set_public_url(path, "http://localhost")  # the test client's host
     KeyStore(path).ensure_signing_key()
     return path
 
@@ -97,7 +98,11 @@ def app(instance_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("VOTING_INSTANCE", str(instance_path))
     monkeypatch.setenv("DATABASE_URL", database_url)
     app = create_app(
-        {"TESTING": True, "INSTANCE_PATH": str(instance_path), "DATABASE_URL": database_url}
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance_path),
+            "DATABASE_URL": database_url,
+        }
     )
     yield app
     wait_for_senders()

@@ -16,6 +16,7 @@ from tests.helpers import EXAMPLE_TOML
 from tests.server import ROOT
 from tests.smtp import SmtpServer
 from voting.db import get_session
+from voting.instance import set_public_url
 from voting.models import ActivityRecord, Attendee
 
 PEOPLE = (
@@ -109,8 +110,9 @@ def test_a_sender_killed_mid_run_leaves_nobody_stuck(app, runner, elections, ins
     with (instance_path / "config.toml").open("a", encoding="utf-8") as config:
         config.write(
             f'SMTP_HOST = "127.0.0.1"\nSMTP_PORT = {server.port}\nSMTP_TIMEOUT = 1\n'
-            'MAIL_RATE = 1000\nPUBLIC_URL = "http://vote.test"\n'
+            "MAIL_RATE = 1000\n"
         )
+    set_public_url(instance_path, "http://vote.test")
     command = [sys.executable, "-m", "voting", "tokens", "send"]
     env = dict(os.environ)
     try:

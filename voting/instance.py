@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -61,6 +62,30 @@ def write_default_config(instance: Path) -> bool:
         "",
     ]
     _write_private(path, "\n".join(lines).encode("utf-8"))
+    return True
+
+
+_PUBLIC_URL_LINE = re.compile(r"^(#\s*)?PUBLIC_URL\s*=.*$", re.MULTILINE)
+
+
+def set_public_url(instance: Path, url: str) -> bool:
+    """Set PUBLIC_URL in config.toml, in place of the line there (or its commented example);
+    False if it was set to *url* already. The file is replaced whole, owner-only."""
+    path = instance / CONFIG_FILE
+    text = path.read_text("utf-8")
+    line = f"PUBLIC_URL = {json.dumps(url)}"
+    lines = list(_PUBLIC_URL_LINE.finditer(text))
+    target = next((m for m in lines if not m.group(1)), lines[0] if lines else None)
+    if target is None:
+        updated = text.rstrip("\n") + "\n" + line + "\n"
+    else:
+        updated = text[: target.start()] + line + text[target.end() :]
+    if updated == text:
+        return False
+    draft = path.with_name(path.name + ".new")
+    draft.unlink(missing_ok=True)
+    _write_private(draft, updated.encode("utf-8"))
+    draft.replace(path)
     return True
 
 

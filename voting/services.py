@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
 
+from voting.domain.public_address import MISSING, PublicUrlMissing, check_public_url
 from voting.domain.tokens import BallotTokenCodec
 from voting.errors import N_, NotInitialised
 from voting.instance import KeyStore
@@ -57,7 +58,7 @@ def now() -> datetime:
 
 
 def public_url() -> str:
-    """Base of ballot links: PUBLIC_URL, else the address this request came to."""
+    """The address to show here and now: PUBLIC_URL, else the one this request came to."""
     configured = current_app.config.get("PUBLIC_URL")
     if configured:
         return str(configured).rstrip("/")
@@ -66,9 +67,20 @@ def public_url() -> str:
     return current_app.config.get("SERVER_URL", "http://127.0.0.1:5000").rstrip("/")
 
 
-def entry_address() -> str:
+def ballot_base_url() -> str:
+    """Base of links that leave the building (cards, emails, links.csv): PUBLIC_URL, which
+    must be set; only `voting demo` may fall back to the address it serves on."""
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return check_public_url(str(configured))
+    if current_app.config.get("VOTING_DEMO"):
+        return public_url()
+    raise PublicUrlMissing(MISSING)
+
+
+def entry_address(base: str) -> str:
     """Where a code from a card or an email is typed in, as printed: host and /code."""
-    return public_url().split("://", 1)[-1] + "/code"
+    return base.split("://", 1)[-1] + "/code"
 
 
 def default_language() -> str:

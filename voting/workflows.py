@@ -46,7 +46,7 @@ def print_cards(
     if layout not in LAYOUTS:
         raise VotingError(N_("there is no card layout %(layout)s"), layout=repr(layout[:20]))
     tokens.check_ballots_can_be_added(election)
-    codec, base = services.codec(), services.public_url()
+    codec, base = services.codec(), services.ballot_base_url()
     anonymous = None
     if count is not None:
         anonymous = tokens.make_anonymous_cards(codec, election, base, count)
@@ -60,7 +60,7 @@ def print_cards(
     title = election.title
     done_reading(session)
     pdf = render_cards(
-        cards, title=title, entry_url=services.entry_address(), howto=card_howto, layout=layout
+        cards, title=title, entry_url=services.entry_address(base), howto=card_howto, layout=layout
     )
     with writing(session):
         if anonymous is not None:

@@ -78,7 +78,11 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
     if not keys.has_delivery_key(election.slug):
         return f"{election.slug} is {election.state}; delete the instance folder to start over", []
     links = personal_links(
-        session, election, services.codec(), keys.delivery_key(election.slug), services.public_url()
+        session,
+        election,
+        services.codec(),
+        keys.delivery_key(election.slug),
+        services.ballot_base_url(),
     )
     return f"{election.title} is {election.state} with {len(links)} attendees", [
         link.url for link in links[:link_count]
@@ -99,6 +103,7 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     for line in initialise_instance(Path(app.instance_path), database().engine):
         click.echo(line)
     read_instance_config(app)  # again, now that the instance has its secrets
+    app.config["VOTING_DEMO"] = True  # links may use the address served on, without PUBLIC_URL
     # Comparing, not binding: when asked to listen everywhere, links use the LAN address.
     everywhere = ("0.0.0.0", "::")  # noqa: S104  # nosec B104
     shown_host = _address_for_phones() if host in everywhere else host

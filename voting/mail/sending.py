@@ -46,8 +46,8 @@ class _Composer:
         self.settings = settings
         self.key = services.keys().delivery_key(election.slug)
         self.codec = services.codec()
-        self.base = services.public_url()
-        self.entry_url = services.entry_address()
+        self.base = services.ballot_base_url()
+        self.entry_url = services.entry_address(self.base)
         self.language = services.default_language()
 
     def message(self, attendee: Attendee, kind: str = BALLOT_LINK):  # type: ignore[no-untyped-def]
@@ -239,7 +239,9 @@ def start_in_background(
     every: timedelta | None = None,
 ) -> bool:
     """Send from a thread of this process (the console's buttons): the links, or reminders
-    when *every* is given. False if that job is running already."""
+    when *every* is given. False if that job is running already; PublicUrlMissing if the
+    links would point nowhere."""
+    services.ballot_base_url()  # refused here, where the organiser sees it, not in the thread
     job = "reminders" if every is not None else "links"
     with _running_lock:
         thread = _running.get((election_id, job))

@@ -88,10 +88,8 @@ def card(attendee_id: int):
             layout=request.form.get("layout", "badge"),
             attendee=person,
         )
-    except VotingError:
-        abort(
-            400, description=_("This card cannot be printed (voting is over, or no such layout).")
-        )
+    except VotingError as exc:
+        abort(400, description=error_text(exc))
     return pdf_response(printed.pdf, f"ballot-card-{person.id}.pdf")
 
 

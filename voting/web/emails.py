@@ -41,8 +41,9 @@ def _sample(election: Election, language: str, email: str) -> tuple[str, str]:
 
 
 def _sample_message(election: Election, language: str, email: str):  # type: ignore[no-untyped-def]
+    base = services.public_url()
     card = Card(
-        url=f"{services.public_url()}/code",  # an example: it leads to the code page, no ballot
+        url=f"{base}/code",  # an example: it leads to the code page, no ballot
         code=EXAMPLE_CODE,
         name=_("Ann Example"),
         organisation="",
@@ -54,7 +55,7 @@ def _sample_message(election: Election, language: str, email: str):  # type: ign
         card,
         email,
         settings.sender,
-        services.entry_address(),
+        services.entry_address(base),
         services.default_language(),
         TEST,
     )
@@ -141,11 +142,15 @@ def remind():
     if not election.is_open or not hours.isdigit() or int(hours) not in REMINDER_HOURS:
         flash(_("Reminders are sent while voting is open."), "error")
         return _back(election)
-    started = start_in_background(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        election.id,
-        actor=actor(),
-        every=timedelta(hours=int(hours)),
-    )
+    try:
+        started = start_in_background(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            election.id,
+            actor=actor(),
+            every=timedelta(hours=int(hours)),
+        )
+    except VotingError as exc:
+        flash(error_text(exc), "error")
+        return _back(election)
     flash(_("Sending reminders.") if started else _("Reminders are being sent already."))
     return _back(election)
