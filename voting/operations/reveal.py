@@ -12,13 +12,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting import verify
+from voting.domain.times import as_utc
 from voting.errors import N_, StateError, VotingError
-from voting.models import AuditEntry, Election
+from voting.models import AuditEntry, Checkpoint, Election
 from voting.operations import activity, audit
+from voting.operations.attendees import count_attendees
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
 from voting.operations.results import count_election
@@ -201,17 +203,44 @@ def final_results(session: Session, election: Election) -> dict:
     """The full result once revealed: the tally with the jury's decisions applied."""
     if not election.is_revealed:
         raise StateError(N_("the results are public once the reveal has ended"))
-    tally = count_election(session, election, load_categories(session, election))
+    categories = load_categories(session, election)
+    tally = count_election(session, election, categories)
     decisions = jury_decisions(session, election)
+    organisations = {(c.slug, n.slug): n.organisation for c in categories for n in c.nominees}
     for category in tally["categories"]:
         decided = decisions.get(category["slug"])
         category["decided_by_jury"] = bool(decided)
         if decided:
             category["winners"] = [decided]
+        for row in category["results"]:
+            row["organisation"] = organisations[(category["slug"], row["nominee"])]
+            # Shared on a tie (10, 7, 7, 2 rank 1, 2, 2, 4); the jury's choice is in winners.
+            row["rank"] = 1 + sum(other["votes"] > row["votes"] for other in category["results"])
+    revealed_at = session.scalar(
+        select(func.max(Checkpoint.made_at)).where(Checkpoint.election_id == election.id)
+    )
+    when = election.local_time(as_utc(revealed_at)) if revealed_at else None
     return {
         "election": election.slug,
         "title": election.title,
+        "place": json.loads(election.definition).get("place", ""),
+        "date": when.date().isoformat() if when else None,  # of the reveal, in local time
         "state": election.state,
         "tie_rule": election.tie_rule,
         **tally,
+        "attendees": count_attendees(session, election),
     }
+
+
+def ties_for_the_jury(session: Session, election: Election) -> list[str]:
+    """Awards tied for first place that the jury must still settle (tie rule "jury"),
+    by title: the reveal will stop at each until its decision is recorded."""
+    sealed = sealed_tally(session, election) if election.is_closed else None
+    if sealed is None:
+        return []
+    decided = jury_decisions(session, election)
+    return [
+        result["title"]
+        for result in sealed[0]["categories"]
+        if verify.needs_jury(election.tie_rule, result) and result["slug"] not in decided
+    ]
