@@ -193,9 +193,10 @@ def test_no_count_before_close_then_tally_json(app, runner, client, elections):
         vote_with_client(app.test_client(), token, pick)
     output = invoke_fails(runner, "tally", "--json")
     assert "only once voting has closed" in output
-    assert "ecc2016 is closed: 3 of 6" in invoke_ok(runner, "close")
+    closed = invoke_ok(runner, "close")
+    assert "ecc2016 is closed: 3 ballots cast of 6 eligible attendees" in closed
     result = json.loads(invoke_ok(runner, "tally", "--json"))
-    assert list(result) == ["election", "state", "ballots", "eligible", "categories"]
+    assert list(result) == ["election", "state", "ballots", "eligible", "categories", "attendees"]
     assert (result["election"], result["state"], result["ballots"], result["eligible"]) == (
         "ecc2016",
         "closed",

@@ -21,7 +21,8 @@ EXPECTED = {
     "election": "test-awards",
     "state": "closed",
     "ballots": 6,
-    "eligible": 8,
+    "eligible": 8,  # ballots that could be cast: the board's set
+    "attendees": 8,  # of whom the turnout is counted (no anonymous card was printed)
     "categories": [
         {
             "slug": "best-manager",

@@ -14,7 +14,7 @@ from voting.cli.common import COMMAND_LINE, election_option, fail_lines, operati
 from voting.db import get_session, writing
 from voting.domain.definition import DefinitionError, parse_definition
 from voting.operations.elections import find_election, load_election, open_election
-from voting.operations.results import eligible_count, tally
+from voting.operations.results import eligible_count, tally, turnout
 
 
 @click.group("election", cls=AppGroup)
@@ -88,7 +88,11 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
         session, COMMAND_LINE, election, keep_delivery_key=keep_delivery_key
     )
     tally, closed = result.tally, result.checkpoint
-    click.echo(f"{election.slug} is closed: {tally['ballots']} of {tally['eligible']} ballots cast")
+    cast = turnout(session, election)
+    click.echo(
+        f"{election.slug} is closed: {cast.ballots} ballots cast of {cast.eligible} "
+        f"eligible attendees ({tally['eligible']} ballots could be cast)"
+    )
     click.echo(f"checkpoint at closing: size {closed.size}, fingerprint {closed.fingerprint}")
     if keep_delivery_key:
         click.echo("the delivery key was kept, as asked", err=True)
@@ -108,7 +112,10 @@ def tally_command(election_slug: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{election.title}: {result['ballots']} of {result['eligible']} ballots cast")
+    click.echo(
+        f"{election.title}: {result['ballots']} ballots cast of {result['attendees']} "
+        "eligible attendees"
+    )
     for category in result["categories"]:
         click.echo(f"\n{category['title']}")
         for row in category["results"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,10 +20,29 @@ from voting.models import (
     Election,
     EligibleToken,
 )
+from voting.operations.attendees import count_attendees
 from voting.operations.layout import load_categories
 
 
+@dataclass(frozen=True)
+class Turnout:
+    """Ballots cast of eligible attendees (the withdrawn not counted). Not of the ballots
+    that could be cast: anonymous cards still in the desk's box are nobody's vote."""
+
+    ballots: int
+    eligible: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.ballots / self.eligible) if self.eligible else 0
+
+
+def turnout(session: Session, election: Election) -> Turnout:
+    return Turnout(ballot_count(session, election), count_attendees(session, election))
+
+
 def eligible_count(session: Session, election: Election) -> int:
+    """Ballots that could be cast: the board's eligible set (personal and anonymous)."""
     return (
         session.scalar(
             select(func.count())
@@ -43,7 +63,8 @@ def ballot_count(session: Session, election: Election) -> int:
 
 
 def count_election(session: Session, election: Election, categories: list[Category]) -> dict:
-    """The tally as the board records it: one GROUP BY over the choices, ranked by verify."""
+    """The tally as the board records it: one GROUP BY over the choices, ranked by verify.
+    (Its "eligible" is the board's: ballots that could be cast, not attendees.)"""
     rows = session.execute(
         select(BallotChoice.category_id, BallotChoice.nominee_id, func.count())
         .where(BallotChoice.election_id == election.id)
@@ -84,6 +105,7 @@ def tally(session: Session, election: Election) -> dict:
         "election": election.slug,
         "state": election.state,
         **count_election(session, election, load_categories(session, election)),
+        "attendees": count_attendees(session, election),
     }
 
 

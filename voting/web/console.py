@@ -32,7 +32,7 @@ from voting.operations.attendee_changes import EDITABLE, edit_attendee, withdraw
 from voting.operations.attendees import count_attendees, find_attendees, staged_upload
 from voting.operations.elections import list_elections, open_election
 from voting.operations.layout import load_categories
-from voting.operations.results import ballot_count, eligible_count, turnout_history
+from voting.operations.results import turnout, turnout_history
 from voting.operations.tokens import MAX_CARDS
 from voting.web import elections
 from voting.web.auth import roles_required
@@ -45,6 +45,7 @@ from voting.web.common import (
     pdf_response,
 )
 from voting.web.texts import error_text
+from voting.web.warnings import dashboard_warnings
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 ORGANISER = "organiser"
@@ -75,24 +76,24 @@ def dashboard():
         return elections.overview()  # a fresh install, or several elections to choose from
     election = election_from_request()
     session = get_session()
-    eligible = eligible_count(session, election)
+    cast = turnout(session, election)
     sending = is_sending(election.id)
+    deliveries = delivery.counts(
+        session,
+        election,
+        services.now(),
+        delivery.stale_claim(float(current_app.config.get("SMTP_TIMEOUT", 20.0))),
+    )
     return render_template(
         "console/dashboard.html",
         election=election,
-        attendees=count_attendees(session, election),
-        eligible=eligible,
-        ballots=ballot_count(session, election),
+        warnings=dashboard_warnings(session, election, deliveries),
+        turnout=cast,
         opens_at=election.local_time(election.opens_at),
         closes_at=election.local_time(election.closes_at),
-        chart=turnout_chart(turnout_history(session, election), eligible),
+        chart=turnout_chart(turnout_history(session, election), cast.eligible),
         checkpoint=audit.latest_checkpoint(session, election),
-        deliveries=delivery.counts(
-            session,
-            election,
-            services.now(),
-            delivery.stale_claim(float(current_app.config.get("SMTP_TIMEOUT", 20.0))),
-        ),
+        deliveries=deliveries,
         sending=sending,
         refresh=sending or election.is_open,
         layouts=sorted(LAYOUTS),
@@ -161,8 +162,7 @@ def close_voting():
     return render_template(
         "console/confirm_close.html",
         election=election,
-        ballots=ballot_count(session, election),
-        eligible=eligible_count(session, election),
+        turnout=turnout(session, election),
     )
 
 
@@ -338,12 +338,16 @@ def send_links():
         flash(_("Links can no longer be sent: voting is over."), "error")
         return _back(election)
     # The sender works in a thread of its own, with its own short writes.
-    started = start_in_background(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        election.id,
-        actor=actor(),
-        failed_only=request.form.get("failed_only") == "yes",
-    )
+    try:
+        started = start_in_background(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            election.id,
+            actor=actor(),
+            failed_only=request.form.get("failed_only") == "yes",
+        )
+    except VotingError as exc:
+        flash(error_text(exc), "error")
+        return _back(election)
     flash(_("Sending the ballot links.") if started else _("The links are being sent already."))
     return _back(election)
 

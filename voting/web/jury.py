@@ -8,7 +8,7 @@ from voting import services
 from voting.db import get_session
 from voting.models import Election
 from voting.operations import audit
-from voting.operations.results import ballot_count, eligible_count
+from voting.operations.results import eligible_count, turnout
 from voting.web.auth import roles_required
 from voting.web.board import board_page
 from voting.web.board_entries import KINDS
@@ -29,7 +29,7 @@ def overview():
     return render_template(
         "jury/overview.html",
         election=election,
-        ballots=ballot_count(session, election),
+        turnout=turnout(session, election),
         eligible=eligible_count(session, election),
         head=audit.tree_head(session, election),
         checkpoint=audit.latest_checkpoint(session, election),

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import Babel, get_locale
 
 from voting.web.auth import public
-from voting.web.texts import delivery_label, format_moment, translated
+from voting.web.texts import delivery_label, format_moment, translated, turnout_text
 
 bp = Blueprint("language", __name__)
 babel = Babel()
@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["format_moment"] = format_moment
     app.jinja_env.filters["tr"] = translated
     app.jinja_env.filters["delivery"] = delivery_label
+    app.jinja_env.filters["turnout"] = turnout_text
 
 
 @bp.post("/language")

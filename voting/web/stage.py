@@ -12,6 +12,7 @@ from functools import lru_cache
 import segno
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -21,12 +22,12 @@ from voting.errors import VotingError
 from voting.models import Election
 from voting.operations import audit
 from voting.operations.layout import load_categories
-from voting.operations.results import ballot_count, eligible_count
+from voting.operations.results import turnout
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
 from voting.web.auth import public, roles_required
 from voting.web.charts import bars_chart
 from voting.web.common import actor, election_or_404
-from voting.web.texts import error_text
+from voting.web.texts import error_text, translated
 
 bp = Blueprint("stage", __name__, url_prefix="/stage")
 
@@ -47,7 +48,7 @@ def _version(election: Election, state: RevealState) -> str:
 def _view(election: Election) -> dict:
     session = get_session()
     state = reveal_state(session, election)
-    ballots, eligible = ballot_count(session, election), eligible_count(session, election)
+    cast = turnout(session, election)
     show, award_slug = state.screen
     award = state.award(award_slug)
     vote_url = services.public_url() + "/"
@@ -61,9 +62,10 @@ def _view(election: Election) -> dict:
         if award and award.counts_shown
         else None,
         "categories": load_categories(session, election),
-        "ballots": ballots,
-        "eligible": eligible,
-        "percent": round(100 * ballots / eligible) if eligible else 0,
+        "turnout": cast,
+        "ballots": cast.ballots,
+        "eligible": cast.eligible,
+        "percent": cast.percent,
         "vote_url": vote_url,
         "vote_host": vote_url.split("://", 1)[-1].rstrip("/"),
         "qr": qr_svg(vote_url) if election.is_open else None,
@@ -117,6 +119,25 @@ def feed(slug: str):
     )
 
 
+SCREEN_LABELS = {
+    "intro": _l("the sealed result's fingerprint"),
+    "finalists": _l("the finalists of “%(award)s”"),
+    "winner": _l("the winner of “%(award)s”"),
+    "bars": _l("the votes for “%(award)s”"),
+    "summary": _l("all the winners, and the reveal is over"),
+}
+
+
+def screen_label(state: RevealState, screen: tuple[str, str | None] | None) -> str:
+    """What a reveal screen shows, in words, with the award's title rather than its slug."""
+    if screen is None:
+        return _("nothing: the reveal is over")
+    show, slug = screen
+    award = state.award(slug)
+    title = translated(award, "title") if award else ""
+    return str(SCREEN_LABELS[show]) % {"award": title}
+
+
 @bp.get("/<slug>/remote")
 @roles_required("organiser")
 def remote(slug: str):
@@ -124,7 +145,14 @@ def remote(slug: str):
     state: RevealState = view["state"]
     waiting = state.award(state.waiting_for_jury) if state.waiting_for_jury else None
     tied = [f for f in waiting.finalists if f["slug"] in state.tied] if waiting else []
-    return render_template("stage/remote.html", waiting=waiting, tied=tied, **view)
+    return render_template(
+        "stage/remote.html",
+        waiting=waiting,
+        tied=tied,
+        on_screen=screen_label(state, state.screen),
+        up_next=screen_label(state, state.next_screen),
+        **view,
+    )
 
 
 @bp.post("/<slug>/next")

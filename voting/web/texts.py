@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import force_locale, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voting.errors import VotingError
+from voting.operations.results import Turnout
 
 DELIVERY_LABELS = {
     "pending": _l("not sent yet"),
@@ -73,3 +74,13 @@ def format_moment(moment: datetime | None) -> str:
         return ""
     zone = moment.tzname() or ""
     return f"{format_datetime(moment, 'long', rebase=False)} ({zone})".replace(" ()", "")
+
+
+def turnout_text(turnout: Turnout) -> str:
+    """The one sentence for turnout on every page: ballots cast of eligible attendees."""
+    return ngettext(
+        "%(num)d ballot cast of %(eligible)d eligible attendees",
+        "%(num)d ballots cast of %(eligible)d eligible attendees",
+        turnout.ballots,
+        eligible=turnout.eligible,
+    )
