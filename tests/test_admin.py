@@ -36,7 +36,7 @@ def test_dashboard_shows_state_turnout_and_fingerprint(app, organiser, elections
     election = elections.create(attendees=4)
     vote_with_client(app.test_client(), election.tokens[0], PICK)
     html = organiser.get("/admin").get_data(as_text=True)
-    assert "1 of 4" in html and "open" in html
+    assert "1 ballot cast of 4 eligible attendees" in html and "open" in html
     assert "Close voting" in html and 'http-equiv="refresh"' in html
 
 
@@ -62,7 +62,13 @@ def test_awards_editor_changes_the_draft_and_logs_it(app, organiser, elections):
         post(organiser, "/admin/election/awards/best-newcomer-cluster", move="up").status_code
         == 303
     )
-    post(organiser, "/admin/election/awards/cluster-manager/finalists/jane-doe", delete="yes")
+    removal = "/admin/election/awards/cluster-manager/finalists/jane-doe"
+    asked = post(organiser, removal, delete="yes")  # the first press only asks
+    assert asked.status_code == 200 and "Remove Jane Doe?" in asked.get_data(as_text=True)
+    assert "Jane Doe" in organiser.get("/admin/election").get_data(as_text=True)
+    confirm = form_on(asked.get_data(as_text=True), removal + "?election=ecc2016")
+    assert confirm["fields"]["confirm"] == "yes"
+    assert organiser.post(confirm["action"], data=confirm["fields"]).status_code == 303
     post(
         organiser,
         "/admin/election/details",
@@ -86,6 +92,60 @@ def test_awards_editor_changes_the_draft_and_logs_it(app, organiser, elections):
     with app.app_context():
         actions = [r.action for r in get_session().query(ActivityRecord)]
     assert actions.count("awards edited") == 5
+
+
+def test_the_editor_shows_and_takes_translations_and_asks_before_removing_an_award(
+    app, organiser, elections
+):
+    elections.create(open_voting=False, attendees=0)
+    page = organiser.get("/admin/election").get_data(as_text=True)
+    # The example has German and French titles for the awards: shown, and what is missing.
+    assert 'name="title@de"' in page and 'name="title@fr"' in page
+    assert "Europäisches Clustermanagement des Jahres 2016" in page
+    assert "Deutsch ✓" in page and "Français \N{EN DASH}" in page
+    post(
+        organiser,
+        "/admin/election/details",
+        title="ECC 2016 Awards",
+        place="Bruxelles / Brussel",
+        timezone="Europe/Brussels",
+        tie_rule="jury",
+        **{"title@de": "ECC 2016 Preise", "place@de": "Brüssel", "title@fr": "", "place@fr": ""},
+    )
+    post(
+        organiser,
+        "/admin/election/awards/cluster-manager/finalists/jane-doe",
+        name="Jane Doe",
+        organisation="Example Maritime Cluster",
+        country="IE",
+        description="Ran the cluster for ten years.",
+        **{"description@fr": "A dirigé le cluster pendant dix ans."},
+    )
+    definitions = [
+        json.loads(line)["data"]
+        for line in elections.board("ecc2016")
+        if b"election.defined" in line
+    ]
+    latest = definitions[-1]
+    assert latest["place"] == "Bruxelles / Brussel"
+    assert latest["translations"]["de"] == {"title": "ECC 2016 Preise", "place": "Brüssel"}
+    (jane,) = [n for n in latest["categories"][0]["nominees"] if n["slug"] == "jane-doe"]
+    assert jane["translations"]["fr"] == {"description": "A dirigé le cluster pendant dix ans."}
+    # The awards' own translations were kept by the edits that did not name them.
+    first_award = definitions[0]["categories"][0]
+    assert latest["categories"][0]["translations"] == first_award["translations"]
+    # Removing an award asks first, naming what goes with it.
+    asked = post(organiser, "/admin/election/awards/strategic-partnership", delete="yes")
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "finalists will be removed" in text
+    assert len(definitions) == len(
+        [line for line in elections.board("ecc2016") if b"election.defined" in line]
+    )
+    confirm = form_on(text, "/admin/election/awards/strategic-partnership?election=ecc2016")
+    organiser.post(confirm["action"], data=confirm["fields"])
+    with app.app_context():
+        slugs = [c.slug for c in get_session().query(Category)]
+    assert slugs == ["cluster-manager"]
 
 
 def test_invalid_edits_name_the_problem_and_change_nothing(app, organiser, elections):

@@ -25,11 +25,12 @@ METHODS = ("plurality",)
 EXTRA_COUNTRIES = {"XK"}
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 # Texts that may carry per-language variants, as title_de = "..." or a translations table.
-ELECTION_TEXTS = ("title",)
+ELECTION_TEXTS = ("title", "place")
 CATEGORY_TEXTS = ("title", "description")
 NOMINEE_TEXTS = ("name", "organisation", "description")
 _MAX_TEXT = {
     "title": 200,
+    "place": 200,
     "name": 200,
     "organisation": 200,
     "description": 2000,
@@ -98,6 +99,7 @@ class ElectionDefinition:
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
     mail: MailTexts | None = None  # None: the file has no [mail] table
     languages: tuple[str, ...] = ()  # the languages its texts come in; () for the app's
+    place: str = ""  # where the event is held, for the certificate ("Brussels, Belgium")
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -109,6 +111,7 @@ class ElectionDefinition:
             return {**table, "translations": translations} if translations else table
 
         languages = {"languages": list(self.languages)} if self.languages else {}
+        place = {"place": self.place} if self.place else {}  # boards before it stay the same
         return with_translations(
             {
                 "slug": self.slug,
@@ -117,6 +120,7 @@ class ElectionDefinition:
                 "tie_rule": self.tie_rule,
                 "opens_at": when(self.opens_at),
                 "closes_at": when(self.closes_at),
+                **place,
                 **languages,
                 "categories": [
                     with_translations(
@@ -280,11 +284,12 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     reader.unknown_keys(
         election,
         "election",
-        {"slug", "title", "timezone", "tie_rule", "opens_at", "closes_at", "languages"},
+        {"slug", "title", "place", "timezone", "tie_rule", "opens_at", "closes_at", "languages"},
         ELECTION_TEXTS,
     )
     slug = reader.slug(election, "election")
     title = reader.text(election, "election", "title")
+    place = reader.text(election, "election", "place", required=False)
     timezone = reader.text(election, "election", "timezone", required=False) or "UTC"
     zone: ZoneInfo | None = None
     try:
@@ -319,6 +324,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
         translations=reader.translations(election, "election", ELECTION_TEXTS),
         mail=mail,
         languages=languages,
+        place=place,
     )
 
 

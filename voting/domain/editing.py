@@ -19,7 +19,7 @@ from voting.errors import N_, VotingError
 def from_board(board: dict) -> ElectionDefinition:
     """Read back a definition as the board (and the database) keeps it."""
     election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    for key in ("opens_at", "closes_at", "translations", "languages"):
+    for key in ("place", "opens_at", "closes_at", "translations", "languages"):
         if board.get(key):
             election[key] = board[key]
     return read_definition({"election": election, "categories": board["categories"]}, draft=True)
@@ -38,7 +38,7 @@ def editable(definition: ElectionDefinition) -> dict:
 
     board = definition.to_board()
     election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    for key in ("translations", "languages"):
+    for key in ("place", "translations", "languages"):
         if board.get(key):
             election[key] = board[key]
     for key in ("opens_at", "closes_at"):
@@ -102,9 +102,24 @@ def _set_texts(table: dict, values: dict[str, str]) -> None:
             table.pop(key, None)
 
 
-def set_details(document: dict, values: dict[str, str]) -> None:
-    """Title, time zone, tie rule and schedule (local times, empty for none)."""
+Translations = dict[str, dict[str, str]]  # language -> field -> text; "" removes one
+
+
+def _set_translations(table: dict, values: Translations) -> None:
+    translations = table.setdefault("translations", {})
+    for language, texts in values.items():
+        own = translations.setdefault(language, {})
+        _set_texts(own, texts)
+        if not own:
+            del translations[language]
+    if not translations:
+        del table["translations"]
+
+
+def set_details(document: dict, values: dict[str, str], translations: Translations) -> None:
+    """Title, place, time zone, tie rule and schedule (local times, empty for none)."""
     _set_texts(document["election"], values)
+    _set_translations(document["election"], translations)
 
 
 def add_category(document: dict, title: str, description: str = "") -> str:
@@ -115,9 +130,12 @@ def add_category(document: dict, title: str, description: str = "") -> str:
     return slug
 
 
-def update_category(document: dict, slug: str, values: dict[str, str]) -> None:
+def update_category(
+    document: dict, slug: str, values: dict[str, str], translations: Translations
+) -> None:
     category = _category(document, slug)
     _set_texts(category, {key: values.get(key, "") for key in ("title", "description")})
+    _set_translations(category, translations)
 
 
 def remove_category(document: dict, slug: str) -> None:
@@ -140,9 +158,16 @@ def add_nominee(document: dict, category_slug: str, values: dict[str, str]) -> s
     return slug
 
 
-def update_nominee(document: dict, category_slug: str, slug: str, values: dict[str, str]) -> None:
+def update_nominee(
+    document: dict,
+    category_slug: str,
+    slug: str,
+    values: dict[str, str],
+    translations: Translations,
+) -> None:
     nominee = _nominee(_category(document, category_slug), slug)
     _set_texts(nominee, {key: values.get(key, "") for key in NOMINEE_TEXTS})
+    _set_translations(nominee, translations)
 
 
 def remove_nominee(document: dict, category_slug: str, slug: str) -> None:

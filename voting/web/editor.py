@@ -10,19 +10,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from voting import services
 from voting.db import get_session, writing
 from voting.domain import editing
-from voting.domain.definition import DefinitionError, read_definition
+from voting.domain.definition import (
+    CATEGORY_TEXTS,
+    ELECTION_TEXTS,
+    NOMINEE_TEXTS,
+    DefinitionError,
+    read_definition,
+)
 from voting.domain.editing import editable, from_board
 from voting.errors import VotingError
 from voting.models import Election
 from voting.operations.elections import edit_election
 from voting.web.auth import roles_required
 from voting.web.common import actor, election_from_request
+from voting.web.language import NAMES
 from voting.web.texts import TIE_RULE_LABELS, error_text
 
 bp = Blueprint("editor", __name__, url_prefix="/admin/election")
@@ -33,6 +40,13 @@ def _document(election: Election) -> dict:
     return editable(from_board(json.loads(election.definition)))
 
 
+def _other_languages(document: dict) -> list[str]:
+    """The languages besides the default that the election's texts may be given in."""
+    languages = document["election"].get("languages") or current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return [code for code in languages if code != default]
+
+
 def _back(election: Election):
     return redirect(url_for(".show", election=election.slug), 303)
 
@@ -41,14 +55,16 @@ def _back(election: Election):
 @roles_required(ORGANISER)
 def show(errors: list[str] | None = None, status: int = 200):
     election = election_from_request()
+    document = _document(election)
     return (
         render_template(
             "console/editor.html",
             election=election,
-            document=_document(election),
+            document=document,
             tie_rules=TIE_RULE_LABELS,
             errors=errors or [],
             editable=election.is_draft,
+            other_languages=[(code, NAMES.get(code, code)) for code in _other_languages(document)],
         ),
         status,
     )
@@ -91,15 +107,47 @@ def _form(*names: str) -> dict[str, str]:
     return {name: request.form.get(name, "") for name in names}
 
 
+def _translations(*names: str) -> editing.Translations:
+    """The per-language texts a form sent, as fields named "title@de"; only those it has."""
+    languages = _other_languages(_document(election_from_request()))
+    return {
+        language: {
+            name: request.form[f"{name}@{language}"]
+            for name in names
+            if f"{name}@{language}" in request.form
+        }
+        for language in languages
+    }
+
+
 def _delta() -> int:
     return {"up": -1, "down": 1}.get(request.form.get("move", ""), 0)
+
+
+def _named(items: list[dict], slug: str) -> dict | None:
+    return next((item for item in items if item["slug"] == slug), None)
+
+
+def _confirmed_removal(what: str, detail: str):
+    """Removing cannot be undone in one click: the first press shows what would go."""
+    if request.form.get("confirm") == "yes":
+        return None
+    election = election_from_request()
+    return render_template(
+        "console/confirm_remove.html",
+        election=election,
+        what=what,
+        detail=detail,
+        action=url_for(request.endpoint or "", election=election.slug, **(request.view_args or {})),
+    )
 
 
 @bp.post("/details")
 @roles_required(ORGANISER)
 def edit_details():
-    values = _form("title", "timezone", "tie_rule", "opens_at", "closes_at")
-    return _edit(lambda doc: editing.set_details(doc, values), "details")
+    values = _form("title", "place", "timezone", "tie_rule", "opens_at", "closes_at")
+    translations = _translations(*ELECTION_TEXTS)
+    return _edit(lambda doc: editing.set_details(doc, values, translations), "details")
 
 
 @bp.post("/awards")
@@ -116,12 +164,27 @@ def add_award():
 @roles_required(ORGANISER)
 def change_award(slug: str):
     if request.form.get("delete") == "yes":
+        category = _named(_document(election_from_request())["categories"], slug)
+        if category is not None:
+            confirm = _confirmed_removal(
+                category["title"],
+                _(
+                    "The award and its %(count)s finalists will be removed.",
+                    count=len(category["nominees"]),
+                ),
+            )
+            if confirm:
+                return confirm
         return _edit(lambda doc: editing.remove_category(doc, slug), f"award removed: {slug}")
     if _delta():
         delta = _delta()
         return _edit(lambda doc: editing.move_category(doc, slug, delta), f"award moved: {slug}")
     values = _form("title", "description")
-    return _edit(lambda doc: editing.update_category(doc, slug, values), f"award changed: {slug}")
+    translations = _translations(*CATEGORY_TEXTS)
+    return _edit(
+        lambda doc: editing.update_category(doc, slug, values, translations),
+        f"award changed: {slug}",
+    )
 
 
 @bp.post("/awards/<slug>/finalists")
@@ -138,6 +201,19 @@ def add_finalist(slug: str):
 def change_finalist(slug: str, nominee: str):
     what = f"{slug}/{nominee}"
     if request.form.get("delete") == "yes":
+        category = _named(_document(election_from_request())["categories"], slug)
+        finalist = category and _named(category["nominees"], nominee)
+        if category is not None and finalist is not None:
+            confirm = _confirmed_removal(
+                finalist["name"],
+                _(
+                    "%(name)s will no longer be a finalist of %(award)s.",
+                    name=finalist["name"],
+                    award=category["title"],
+                ),
+            )
+            if confirm:
+                return confirm
         return _edit(
             lambda doc: editing.remove_nominee(doc, slug, nominee), f"finalist removed: {what}"
         )
@@ -147,6 +223,8 @@ def change_finalist(slug: str, nominee: str):
             lambda doc: editing.move_nominee(doc, slug, nominee, delta), f"finalist moved: {what}"
         )
     values = _form(*editing.NOMINEE_TEXTS)
+    translations = _translations(*NOMINEE_TEXTS)
     return _edit(
-        lambda doc: editing.update_nominee(doc, slug, nominee, values), f"finalist changed: {what}"
+        lambda doc: editing.update_nominee(doc, slug, nominee, values, translations),
+        f"finalist changed: {what}",
     )
