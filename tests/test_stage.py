@@ -3,9 +3,13 @@ ties wait for the jury, and the certificate of results is signed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 import pytest
@@ -17,7 +21,7 @@ from voting import verify
 # Distinctive counts, so a leak would show: 11 and 14 appear nowhere else on the pages.
 MANAGER = ["erika-mustermann"] * 11 + ["mario-rossi"] * 6 + ["abstain"] * 3
 PARTNERSHIP = ["north-sea-energy"] * 14 + ["alpine-health"] * 6
-COUNT = re.compile(r">\s*(11|14)\s*<")
+COUNT = re.compile(r">\s*(11|14)( votes)?\s*<")
 
 
 @pytest.fixture
@@ -182,14 +186,19 @@ def test_results_exports_and_certificate(app, runner, organiser, elections, tmp_
     data = client.get("/results/ecc2016.json").get_json()
     assert data["categories"][0]["winners"] == ["erika-mustermann"]
     assert data["categories"][0]["results"][0]["votes"] == 11
-    csv_text = client.get("/results/ecc2016.csv").get_data(as_text=True)
+    exported = client.get("/results/ecc2016.csv")
+    assert exported.mimetype == "text/csv" and exported.mimetype_params["charset"] == "utf-8"
+    assert exported.data.startswith(b"\xef\xbb\xbf")  # the mark Excel needs to read UTF-8
+    csv_text = exported.data.decode("utf-8-sig")
     first = "cluster-manager,European Cluster Manager of the Year 2016,1,erika-mustermann,"
-    assert first + "Erika Mustermann,11,yes,no" in csv_text
+    assert first + "Erika Mustermann,Fictional Photonics Cluster,11,yes,no" in csv_text
     certificate = client.get("/results/ecc2016/certificate.pdf").get_data()
     document = pdfium.PdfDocument(certificate)
     text = document[0].get_textpage().get_text_range()
     document.close()
     assert "Certificate of results" in text and "Erika Mustermann" in text
+    assert "20 ballots cast of 20 eligible attendees" in text
+    assert "For the jury" in text and text.count("Signature") == 3
     path = tmp_path / "certificate.pdf"
     path.write_bytes(certificate)
     key = tmp_path / "key.txt"
@@ -247,3 +256,30 @@ def test_the_projector_without_javascript_refreshes_itself(app, elections):
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
     assert "<svg" in page and "/static/stage.js" in page
     assert "Vote now" in page
+
+
+def test_a_tie_shares_its_rank_and_no_cell_runs_as_a_formula(app, runner, organiser, elections):
+    toml = definition_toml(categories={"best": ["ann", "ben", "cleo"]}, tie_rule="shared")
+    toml = toml.replace('name = "Finalist BEN"', 'name = "=HYPERLINK(\\"http://x.test\\")"')
+    toml = toml.replace("[election]\n", '[election]\nplace = "Bruxelles / Brussel"\n')
+    election = elections.create(toml, attendees=5)
+    for token, pick in zip(election.tokens, ["ann", "ben", "ann", "ben", "cleo"], strict=True):
+        vote_with_client(app.test_client(), token, {"best": pick})
+    elections.close(election.slug)
+    client = app.test_client()
+    while client.get("/stage/test-awards.json").get_json()["state"] != "revealed":
+        next_step(organiser, "test-awards")
+    rows = list(
+        csv.reader(io.StringIO(client.get("/results/test-awards.csv").data.decode("utf-8-sig")))
+    )
+    assert [(row[2], row[3]) for row in rows[1:4]] == [("1", "ann"), ("1", "ben"), ("3", "cleo")]
+    assert rows[2][4] == '\'=HYPERLINK("http://x.test")'  # text, not a formula
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    certificate = client.get("/results/test-awards/certificate.pdf").get_data()
+    document = pdfium.PdfDocument(certificate)
+    text = document[0].get_textpage().get_text_range()
+    document.close()
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    assert f"Bruxelles / Brussel, {today.day} {today:%B %Y}" in text
+    page = client.get("/results/test-awards").get_data(as_text=True)
+    assert "2 votes" in page and "1 vote<" in page  # counts as text, not inside an image

@@ -6,11 +6,42 @@ with the election's log key over every byte (see verify.seal_certificate).
 
 from __future__ import annotations
 
+from datetime import date
+
 from fpdf import FPDF
 
 from voting import verify
 from voting.cards import FONTS
 from voting.operations.audit import LogSigner
+
+JURY_LINES = 3
+
+
+def _long_date(iso: str | None) -> str:
+    """2016-11-24 -> 24 November 2016 (the certificate is in English, like the board)."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"  # the C locale's month names: Python never sets one
+
+
+def _signature_lines(pdf: FPDF, width: float) -> None:
+    """Lines where the jury signs the printed certificate: name, signature, date."""
+    pdf.ln(8)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(width, 6, "For the jury", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8.5)
+    columns = (("Name", 0.42), ("Signature", 0.38), ("Date", 0.2))
+    for _ in range(JURY_LINES):
+        pdf.ln(9)
+        y = pdf.get_y()
+        x = pdf.l_margin
+        for label, share in columns:
+            pdf.line(x, y, x + width * share - 4, y)
+            pdf.set_xy(x, y + 0.5)
+            pdf.cell(width * share - 4, 4, label)
+            x += width * share
+        pdf.set_xy(pdf.l_margin, y + 4)
 
 
 def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
@@ -26,11 +57,18 @@ def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
     pdf.multi_cell(width, 9, "Certificate of results", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 13)
     pdf.multi_cell(width, 7, results["title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10.5)
+    held = ", ".join(
+        part for part in (results.get("place"), _long_date(results.get("date"))) if part
+    )
+    if held:
+        pdf.multi_cell(width, 6, held, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
     pdf.set_font("DejaVu", "", 10)
     pdf.multi_cell(
         width,
         5.5,
-        f"{results['ballots']} ballots cast of {results['eligible']} eligible. "
+        f"{results['ballots']} ballots cast of {results['attendees']} eligible attendees. "
         f"Plurality vote per award; tie rule: {results['tie_rule']}.",
         new_x="LMARGIN",
         new_y="NEXT",
@@ -51,6 +89,7 @@ def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
             pdf.multi_cell(
                 width, 5, "Tied for first place; the jury decided.", new_x="LMARGIN", new_y="NEXT"
             )
+    _signature_lines(pdf, width)
     pdf.ln(6)
     pdf.set_font("DejaVu", "B", 11)
     pdf.cell(width, 6, "The audit board's final checkpoint", new_x="LMARGIN", new_y="NEXT")

@@ -3,8 +3,6 @@ written completely or not at all."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -71,17 +69,3 @@ def write_atomically(path: Path, lines: Iterable[bytes]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-class CsvLines:
-    """Formats one CSV row at a time (the csv module's quoting, UTF-8)."""
-
-    def __init__(self) -> None:
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\n")
-
-    def line(self, values: list[str]) -> bytes:
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._writer.writerow(values)
-        return self._buffer.getvalue().encode("utf-8")

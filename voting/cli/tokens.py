@@ -13,8 +13,9 @@ from flask.cli import AppGroup
 
 from voting import services, workflows
 from voting.cards import LAYOUTS
-from voting.cli.common import COMMAND_LINE, CsvLines, election_option, operation, write_atomically
+from voting.cli.common import COMMAND_LINE, election_option, operation, write_atomically
 from voting.db import done_reading, get_session
+from voting.domain.spreadsheet import CsvLines
 from voting.mail.sending import send_links, send_reminders
 from voting.operations import delivery
 from voting.operations.elections import find_election
@@ -39,7 +40,7 @@ def tokens_links(out: Path, election_slug: str | None) -> None:
         election,
         services.codec(),
         services.keys().delivery_key(election.slug),
-        services.public_url(),
+        services.ballot_base_url(),
     )
 
     def rows() -> Iterable[bytes]:

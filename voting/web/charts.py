@@ -35,40 +35,31 @@ def turnout_chart(
 
 @dataclass(frozen=True)
 class Bar:
-    y: float
-    width: float
-    name: str
+    finalist: dict  # slug, name, organisation and their translations
     votes: int
-    label_y: float
+    percent: float  # of the largest count: the bar's length
     won: bool
 
 
 @dataclass(frozen=True)
 class BarsChart:
-    width: int
-    height: int
+    """Votes per finalist as a list whose counts are text (a screen reader hears them, and
+    long names wrap); each bar is drawn beside its count and hidden from assistive tech."""
+
     bars: list[Bar]
-    label_width: int
 
 
-def bars_chart(
-    finalists: list[dict], winners: list[str] | None = None, width: int = 1600, row: int = 110
-) -> BarsChart:
-    """Horizontal bars, one per finalist in ballot order, scaled to the largest count."""
-    label_width = 560
-    room = width - label_width - 160
+def bars_chart(finalists: list[dict], winners: list[str] | None = None) -> BarsChart:
+    """One bar per finalist in ballot order, scaled to the largest count."""
     top = max((f["votes"] for f in finalists), default=0) or 1
-    bars = [
-        Bar(
-            y=index * row + 15,
-            width=max(room * finalist["votes"] / top, 4),
-            name=finalist["name"],
-            votes=finalist["votes"],
-            label_y=index * row + 15 + (row - 30) / 2,
-            won=finalist["slug"] in (winners or []),
-        )
-        for index, finalist in enumerate(finalists)
-    ]
     return BarsChart(
-        width=width, height=row * len(finalists) + 30, bars=bars, label_width=label_width
+        [
+            Bar(
+                finalist=finalist,
+                votes=finalist["votes"],
+                percent=round(max(100 * finalist["votes"] / top, 0.5), 1),
+                won=finalist["slug"] in (winners or []),
+            )
+            for finalist in finalists
+        ]
     )

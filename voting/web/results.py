@@ -6,15 +6,13 @@ have been shown, the exports and the certificate when the reveal is over.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_babel import gettext as _
 
 from voting import services
 from voting.certificate import make_certificate
 from voting.db import get_session
+from voting.domain.spreadsheet import BOM, CsvLines
 from voting.models import Election
 from voting.operations import audit
 from voting.operations.reveal import final_results, reveal_state
@@ -53,41 +51,60 @@ def as_json(slug: str):
 @bp.get("/<slug>.csv")
 @public
 def as_csv(slug: str):
+    """The results for a spreadsheet: UTF-8 with the mark Excel needs, ranks shared on a tie."""
     election, results = _final(slug)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["award", "award_title", "rank", "nominee", "name", "votes", "winner", "decided_by_jury"]
-    )
+    csv = CsvLines()
+    lines = [
+        BOM,
+        csv.text(
+            [
+                "award",
+                "award_title",
+                "rank",
+                "nominee",
+                "name",
+                "organisation",
+                "votes",
+                "winner",
+                "decided_by_jury",
+            ]
+        ),
+    ]
     for category in results["categories"]:
-        for rank, row in enumerate(category["results"], start=1):
+        for row in category["results"]:
             won = row["nominee"] in category["winners"]
-            writer.writerow(
+            lines.append(
+                csv.text(
+                    [
+                        category["slug"],
+                        category["title"],
+                        row["rank"],
+                        row["nominee"],
+                        row["name"],
+                        row["organisation"],
+                        row["votes"],
+                        "yes" if won else "no",
+                        "yes" if won and category["decided_by_jury"] else "no",
+                    ]
+                )
+            )
+        lines.append(
+            csv.text(
                 [
                     category["slug"],
                     category["title"],
-                    rank,
-                    row["nominee"],
-                    row["name"],
-                    row["votes"],
-                    "yes" if won else "no",
-                    "yes" if won and category["decided_by_jury"] else "no",
+                    "",
+                    "",
+                    "(abstentions)",
+                    "",
+                    category["abstentions"],
+                    "",
+                    "",
                 ]
             )
-        writer.writerow(
-            [
-                category["slug"],
-                category["title"],
-                "",
-                "",
-                "(abstentions)",
-                category["abstentions"],
-                "",
-                "",
-            ]
         )
     return Response(
-        buffer.getvalue(),
+        "".join(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="results-{election.slug}.csv"'},
     )
