@@ -91,7 +91,9 @@ def test_incomplete_ballot_is_shown_again_with_errors(client, elections):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="award-strategic-partnership-error"' in html
-    assert 'aria-describedby="award-strategic-partnership-error"' in html
+    group = re.search(r'<fieldset id="award-strategic-partnership"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in group
+    assert "award-strategic-partnership-error" in re.search(r'aria-describedby="([^"]*)"', group)[1]
     # The answer already given is kept.
     assert form_on(html, "/ballot")["fields"]["award-cluster-manager"] == "mario-rossi"
 

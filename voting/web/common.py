@@ -55,9 +55,13 @@ def page_number() -> int:
 
 
 def pdf_response(pdf: bytes, name: str) -> Response:
-    """A PDF to download (cards, certificate), under the file name given."""
+    """A PDF to download (cards, certificate), under the file name given; never stored, as
+    cards carry ballots."""
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )

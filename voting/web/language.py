@@ -1,5 +1,8 @@
 """The reader's language: the browser's preference, or the switcher's choice kept in their
-session; and the template filters that show texts in it."""
+session; and the template filters that show texts in it.
+
+On a page with a form (the ballot, the code entry) the switcher submits that form itself, so
+what was chosen or typed comes back in the new language instead of being thrown away."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
+from werkzeug.exceptions import HTTPException
 
 from voting.web.auth import public
 from voting.web.texts import delivery_label, format_moment, translated, turnout_text
@@ -25,6 +29,9 @@ babel = Babel()
 
 # Each language named in itself, as a switcher shows it.
 NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+
+# The switcher's button name when it submits the page's own form (see switched_language).
+SWITCH = "switch_language"
 
 
 def choices() -> list[tuple[str, str]]:
@@ -42,10 +49,39 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(languages)
 
 
+def switched_language() -> bool:
+    """Whether this POST is the switcher submitting the page's own form: the language is
+    changed and the view shows the page again with what was sent, acting on nothing."""
+    if request.method != "POST" or SWITCH not in request.form:
+        return False
+    if request.form[SWITCH] in current_app.config["LANGUAGES"]:
+        session["language"] = request.form[SWITCH]
+        refresh()
+    return True
+
+
+def return_address() -> str:
+    """Where the plain switcher brings the reader back: this page, or for an answer to a
+    POST the same address when it can be opened, else the start page."""
+    if not has_request_context():
+        return "/"
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.removesuffix("?")
+    try:
+        current_app.url_map.bind("").match(request.path, method="GET")
+    except HTTPException:
+        return "/"
+    return request.path
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(
-        lambda: {"page_language": str(get_locale() or "en"), "languages": choices()}
+        lambda: {
+            "page_language": str(get_locale() or "en"),
+            "languages": choices(),
+            "return_address": return_address,
+        }
     )
     app.jinja_env.filters["format_moment"] = format_moment
     app.jinja_env.filters["tr"] = translated
@@ -56,7 +92,7 @@ def init_app(app: Flask) -> None:
 @bp.post("/language")
 @public
 def choose():
-    language = request.form.get("language", "")
+    language = request.form.get("language") or request.form.get(SWITCH, "")
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
     target = request.form.get("next", "")

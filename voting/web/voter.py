@@ -43,7 +43,9 @@ from voting.operations.tokens import token_for_code
 from voting.web.auth import public
 from voting.web.errors import message_page
 from voting.web.forms import FIELD_PREFIX, BallotForm, ballot_form, category_groups
+from voting.web.language import switched_language
 from voting.web.limits import limit_codes, limit_links
+from voting.web.security import never_stored
 from voting.web.texts import error_text, format_moment
 
 bp = Blueprint("voter", __name__)
@@ -144,7 +146,9 @@ class CodeForm(FlaskForm):
 def enter_code():
     """For a phone that cannot scan: type the code printed under the QR code."""
     form = CodeForm()
-    if form.validate_on_submit():
+    # The switcher keeps the typed code; it looks the code up again only if it was refused.
+    checking = not switched_language() or bool(request.form.get("checked"))
+    if checking and form.validate_on_submit():
         try:
             token = token_for_code(get_session(), services.codec(), form.code.data or "")
         except InvalidToken:
@@ -153,7 +157,7 @@ def enter_code():
             )
         else:
             return enter(token)
-    status = 422 if form.is_submitted() else 200
+    status = 422 if form.errors else 200
     return render_template("code.html", form=form), status
 
 
@@ -173,12 +177,18 @@ def _render_ballot(
 
 @bp.route("/ballot", methods=["GET", "POST"])
 @public
+@never_stored
 def ballot():
     ballot_pass = _current_pass()
     if ballot_pass is None:
         return _no_ballot()
     categories = ballot_layout(get_session(), ballot_pass.election)
     form = ballot_form(categories, browser.get(CHOICES))
+    if switched_language():
+        # The same ballot in the new language, its choices kept; its problems if it had any.
+        if request.form.get("checked"):
+            form.validate()
+        return _render_ballot(ballot_pass, categories, form, 200)
     if form.validate_on_submit():
         browser[CHOICES] = form.choices(categories)
         return redirect(url_for(".review"), 303)
@@ -187,6 +197,7 @@ def ballot():
 
 @bp.get("/review")
 @public
+@never_stored
 def review():
     ballot_pass = _current_pass()
     if ballot_pass is None:
@@ -209,6 +220,7 @@ def review():
 
 @bp.post("/cast")
 @public
+@never_stored
 def cast():
     """Cast the reviewed ballot; the receipt follows only after the commit succeeded."""
     token = browser.get(TOKEN)
@@ -256,6 +268,7 @@ def cast():
 
 @bp.get("/receipt")
 @public
+@never_stored
 def receipt():
     code = browser.get(RECEIPT)
     if not code:
