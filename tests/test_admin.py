@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -37,7 +38,14 @@ def test_dashboard_shows_state_turnout_and_fingerprint(app, organiser, elections
     vote_with_client(app.test_client(), election.tokens[0], PICK)
     html = organiser.get("/admin").get_data(as_text=True)
     assert "1 ballot cast of 4 eligible attendees" in html and "open" in html
-    assert "Close voting" in html and 'http-equiv="refresh"' in html
+    assert "Close voting" in html and "http-equiv" not in html  # never a reload under the hands
+    # With script its figures update in place; without, a link refreshes it by hand.
+    assert "/static/live.js" in html and 'data-live="10"' in html
+    assert re.search(
+        r'<p class="updated"[^>]*data-live-manual>As of .*<a href="">Refresh</a>', html
+    )
+    figures = re.search(r'<div id="dashboard-figures" data-live-part>(.*?)</div>', html, re.S)[1]
+    assert "1 ballot cast of 4 eligible attendees" in figures and "<input" not in figures
 
 
 def test_awards_editor_changes_the_draft_and_logs_it(app, organiser, elections):

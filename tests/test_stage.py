@@ -251,9 +251,12 @@ def test_a_changed_byte_or_another_key_fails_the_certificate(
 
 
 def test_the_projector_without_javascript_refreshes_itself(app, elections):
+    """Only the projector reloads itself without script: nobody types on it, and a hall
+    cannot walk up to press refresh. Pages with fields update in place (test_stage_browser)."""
     elections.create(attendees=3)
     page = app.test_client().get("/stage/ecc2016").get_data(as_text=True)
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
+    assert not re.search(r"<(textarea|select)|<input(?![^>]*type=\"hidden\")", page)
     assert "<svg" in page and "/static/stage.js" in page
     assert "Vote now" in page
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.browser import ARTIFACTS, PageWatch
 from tests.helpers import parse_forms
@@ -84,3 +85,37 @@ def test_stage_in_every_state(
     finally:
         server.stop()
     assert len(list(folder.glob("*.png"))) == 10
+
+
+def test_the_dashboard_updates_in_place_and_keeps_what_is_typed(
+    app, runner, elections, instance_path, database_url, chromium
+):
+    """The console's figures change while an organiser types: no reload throws the text away."""
+    election = elections.create(attendees=3)
+    add_user(runner, "olga", "organiser")
+    with (instance_path / "config.toml").open("a", encoding="utf-8") as config:
+        config.write("LIVE_UPDATE_SECONDS = 1\n")
+    server = Gunicorn(instance_path, database_url, workers=2)
+    try:
+        base = server.url
+        context = chromium.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        watch = PageWatch(page, base)
+        page.goto(base + "/login")
+        page.fill("#name", "olga")
+        page.fill("#password", "correct horse battery")
+        page.click("main button[type=submit]")
+        page.wait_for_url(base + "/admin")
+        assert "0 ballots cast of 3 eligible attendees" in page.inner_text("#dashboard-figures")
+        assert not page.is_visible("p.updated")  # with script, no manual refresh link
+        page.fill("#copy_title", "Cluster Awards 2027 (draft")
+        HttpVoter(base).vote(election.tokens[0], PICKS[0])
+        figures = expect(page.locator("#dashboard-figures"))
+        figures.to_contain_text("1 ballot cast of 3 eligible attendees", timeout=15_000)
+        assert page.input_value("#copy_title") == "Cluster Awards 2027 (draft"
+        assert page.evaluate("document.activeElement.id") == "copy_title"
+        assert watch.errors == [], watch.errors
+        assert any(url.rstrip("/").endswith("/admin") for url in watch.requests[1:])
+        context.close()
+    finally:
+        server.stop()

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LIMIT_INVALID_TOKENS": "30 per 10 minutes",
     "LIMIT_LOGIN_FAILURES": "10 per 15 minutes",
+    # How often the dashboard and the stage remote update their figures in place (live.js).
+    "LIVE_UPDATE_SECONDS": 10,
 }
 
 

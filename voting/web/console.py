@@ -96,6 +96,7 @@ def dashboard():
         deliveries=deliveries,
         sending=sending,
         refresh=sending or election.is_open,
+        updated_at=election.local_time(services.now()),
         layouts=sorted(LAYOUTS),
         has_key=_has_delivery_key(election),
         max_cards=MAX_CARDS,

@@ -151,6 +151,7 @@ def remote(slug: str):
         tied=tied,
         on_screen=screen_label(state, state.screen),
         up_next=screen_label(state, state.next_screen),
+        updated_at=view["election"].local_time(services.now()),
         **view,
     )
 
