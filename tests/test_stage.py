@@ -286,3 +286,21 @@ def test_a_tie_shares_its_rank_and_no_cell_runs_as_a_formula(app, runner, organi
     assert f"Bruxelles / Brussel, {today.day} {today:%B %Y}" in text
     page = client.get("/results/test-awards").get_data(as_text=True)
     assert "2 votes" in page and "1 vote<" in page  # counts as text, not inside an image
+
+
+def test_the_projector_qr_code_scales_whole_and_leads_to_how_to_vote(app, runner, elections):
+    election = elections.create(attendees=3, open_voting=False)
+    client = app.test_client()
+    draft = client.get(f"/vote/{election.slug}").get_data(as_text=True)
+    assert "How to vote" in draft and "Voting opens" in draft
+    assert runner.invoke(args=["open"]).exit_code == 0
+    page = client.get(f"/stage/{election.slug}").get_data(as_text=True)
+    svg = re.search(r"<svg[^>]*>", page)[0]
+    assert 'viewBox="0 0 ' in svg and "width=" not in svg and "height=" not in svg
+    assert f"<title>QR code to http://localhost/vote/{election.slug}</title>" in page
+    howto = client.get(f"/vote/{election.slug}")
+    assert howto.status_code == 200
+    text = howto.get_data(as_text=True)
+    assert "The code on the screen only brings you here" in text
+    assert 'href="/code"' in text and "registration desk" in text
+    assert client.get("/vote/no-such-election").status_code == 404

@@ -3,11 +3,14 @@ test-artifacts/stage/, no console error, nothing loaded from outside."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
 import requests
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser import ARTIFACTS, PageWatch
@@ -16,6 +19,7 @@ from tests.server import Gunicorn, HttpVoter
 from tests.staff import add_user
 
 pytestmark = pytest.mark.server
+PUBLIC = "http://localhost"  # the PUBLIC_URL the instance fixture sets
 PICKS = [
     {"cluster-manager": "erika-mustermann", "strategic-partnership": "north-sea-energy"},
     {"cluster-manager": "mario-rossi", "strategic-partnership": "north-sea-energy"},
@@ -71,6 +75,9 @@ def test_stage_in_every_state(
             HttpVoter(base).vote(token, pick)
         html = capture("2-open")
         assert "3 of 3" in html and "<svg" in html
+        # The QR code on the projector scans whole, and leads to how to vote.
+        shot = Image.open(io.BytesIO(page.locator(".qr").screenshot()))
+        assert [code.text for code in zxingcpp.read_barcodes(shot)] == [PUBLIC + "/vote/ecc2016"]
         time.sleep(3.5)  # let the page poll its feed at least once
         post_form(organiser, base, "/admin/close", "/admin/close", confirm="yes")
         assert "Voting has closed" in capture("3-sealed")

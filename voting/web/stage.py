@@ -33,9 +33,12 @@ bp = Blueprint("stage", __name__, url_prefix="/stage")
 
 
 @lru_cache(maxsize=32)
-def qr_svg(url: str) -> Markup:
-    """The voting address as an inline SVG QR code (no image request, no script)."""
-    svg = segno.make(url, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
+def qr_svg(url: str, title: str) -> Markup:
+    """The voting address as an inline SVG QR code (no image request, no script), with a
+    viewBox and no fixed size, so the page scales it whole."""
+    svg = segno.make(url, error="m").svg_inline(
+        scale=10, border=2, dark="#000", light="#fff", omitsize=True, title=title
+    )
     # segno's own SVG markup, drawn from our public URL: no outside input reaches it.
     return Markup(svg)  # noqa: S704  # nosec B704
 
@@ -51,7 +54,8 @@ def _view(election: Election) -> dict:
     cast = turnout(session, election)
     show, award_slug = state.screen
     award = state.award(award_slug)
-    vote_url = services.public_url() + "/"
+    base = services.public_url()
+    vote_url = base + url_for("voter.howto", slug=election.slug)
     checkpoint = audit.latest_checkpoint(session, election)
     return {
         "election": election,
@@ -67,8 +71,10 @@ def _view(election: Election) -> dict:
         "eligible": cast.eligible,
         "percent": cast.percent,
         "vote_url": vote_url,
-        "vote_host": vote_url.split("://", 1)[-1].rstrip("/"),
-        "qr": qr_svg(vote_url) if election.is_open else None,
+        "vote_host": base.split("://", 1)[-1],
+        "qr": qr_svg(vote_url, _("QR code to %(address)s", address=vote_url))
+        if election.is_open
+        else None,
         "fingerprint": checkpoint.fingerprint if checkpoint else None,
         "opens_at": election.local_time(election.opens_at),
         "version": _version(election, state),

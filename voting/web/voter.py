@@ -41,6 +41,7 @@ from voting.operations.ballots import (
 from voting.operations.layout import CategoryView, ballot_layout
 from voting.operations.tokens import token_for_code
 from voting.web.auth import public
+from voting.web.common import election_or_404
 from voting.web.errors import message_page
 from voting.web.forms import FIELD_PREFIX, BallotForm, ballot_form, category_groups
 from voting.web.language import switched_language
@@ -120,6 +121,19 @@ def _no_ballot() -> Response | tuple[str, int]:
 @public
 def index() -> str:
     return render_template("index.html")
+
+
+@bp.get("/vote/<slug>")
+@public
+def howto(slug: str) -> str:
+    """Where the projector's QR code leads: what to do with the ballot each attendee has."""
+    election = election_or_404(slug)
+    return render_template(
+        "howto.html",
+        election=election,
+        opens_at=election.local_time(election.opens_at),
+        closes_at=election.local_time(election.closes_at),
+    )
 
 
 @bp.get("/v/<path:token>")
