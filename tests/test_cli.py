@@ -275,19 +275,33 @@ def test_verify_rejects_non_boards(runner, tmp_path, content):
 def test_fingerprints_shown_at_opening_and_closing_are_the_ones_verify_prints(
     app, runner, client, tmp_path
 ):
+    """One story: the room, the console, the jury and the command line show the verifier's
+    milestone fingerprints, each under the verifier's own name for it."""
     invoke_ok(runner, "election", "load", str(EXAMPLE_TOML))
     invoke_ok(runner, "attendees", "import", write(tmp_path, "a.csv", roster_csv(3)))
     opened = invoke_ok(runner, "open").splitlines()[-1]
+    on_stage = client.get("/stage/ecc2016").get_data(as_text=True)
     closed = invoke_ok(runner, "close", "--keep-delivery-key")
-    closing = next(line for line in closed.splitlines() if line.startswith("checkpoint at closing"))
+    sealed_on_stage = client.get("/stage/ecc2016").get_data(as_text=True)
     board = tmp_path / "board.jsonl"
     invoke_ok(runner, "board", "export", str(board))
-    report = invoke_ok(runner, "board", "verify", str(board))
-    opened_line = next(line for line in report.splitlines() if line.startswith("opened:"))
-    tallied_line = next(line for line in report.splitlines() if line.startswith("tallied:"))
-    assert opened.split("fingerprint ")[1] == opened_line.split("fingerprint ")[1]
-    assert closing.split("fingerprint ")[1] == tallied_line.split("fingerprint ")[1]
-    assert re.fullmatch(r"([0-9A-F]{4} ){3}[0-9A-F]{4}", opened.split("fingerprint ")[1])
+    report = invoke_ok(runner, "board", "verify", str(board)).splitlines()
+
+    def printed(label: str, lines: list[str]) -> str:
+        line = next(line for line in lines if line.startswith(label + ": "))
+        value = re.fullmatch(label + r": (([0-9A-F]{4} ){3}[0-9A-F]{4}) \(size \d+\)", line)
+        assert value, line
+        return value[1]
+
+    at_opening = printed("fingerprint at opening", report)
+    sealed = printed("fingerprint of the sealed result", report)
+    assert printed("fingerprint at opening", [opened]) == at_opening
+    assert printed("fingerprint of the sealed result", closed.splitlines()) == sealed
+    assert f'Fingerprint at opening: <span class="mono">{at_opening}</span>' in on_stage
+    assert "Fingerprint of the sealed result:" in sealed_on_stage and sealed in sealed_on_stage
+    shown = f'<dt>Fingerprint at opening</dt><dd class="fingerprint">{at_opening}</dd>'
+    shown += f'<dt>Fingerprint of the sealed result</dt><dd class="fingerprint">{sealed}</dd>'
+    assert shown in client.get("/results/ecc2016").get_data(as_text=True)
 
 
 def test_an_award_without_finalists_may_be_drafted_but_not_opened(runner, tmp_path):

@@ -100,7 +100,9 @@ def test_command_line_verify_is_the_same_verifier(runner, juror_files, tmp_path)
     result = runner.invoke(args=["board", "verify", board, "--key", key, "--checkpoint", saved])
     assert result.exit_code == 0, result.output
     fingerprint_line = next(
-        line for line in result.output.splitlines() if line.startswith("tallied:")
+        line
+        for line in result.output.splitlines()
+        if line.startswith("fingerprint of the sealed result:")
     )
     assert "fingerprint" in fingerprint_line
     other = tmp_path / "other.pub"

@@ -630,8 +630,8 @@ class BoardReport:
             f"ballots: {self.ballots} of {self.eligible} eligible",
             f"checkpoints: {len(self.checkpoints)} signed, all consistent with the entries",
         ]
-        for label, checkpoint in self.milestones.items():
-            out.append(f"{label}: size {checkpoint.size}, fingerprint {checkpoint.fingerprint}")
+        for name, checkpoint in self.milestones.items():
+            out.append(fingerprint_line(name, checkpoint))
         if self.saved_checkpoint:
             saved = self.saved_checkpoint
             out.append(
@@ -639,7 +639,7 @@ class BoardReport:
                 "the board extends it"
             )
         out.append(f"root: {self.root.hex()}")
-        out.append(f"fingerprint: {fingerprint(self.root)}")
+        out.append(f"fingerprint of the whole board: {fingerprint(self.root)}")
         for category in self.tally or []:
             decided = self.decisions.get(category["slug"])
             if decided:
@@ -976,12 +976,27 @@ def _line_type(line: _Line) -> str | None:
 # Entries a signed checkpoint must follow at once: the fingerprints shown at opening, at the
 # sealed tally and at the end of the reveal are then on the board for whoever noted them.
 _MILESTONES = {"voting.opened": "opened", "tally": "tallied"}
+MILESTONE_KINDS = ("voting.opened", "tally", "reveal.step")
+
+# What those fingerprints are called wherever they are shown: this report, the command line,
+# the stage, the console, the jury pages and the results (translated there, same words).
+FINGERPRINT_LABELS = {
+    "opened": "fingerprint at opening",
+    "tallied": "fingerprint of the sealed result",
+    "revealed": "fingerprint after the reveal",
+}
 
 
-def _milestone(kind: str, data: dict) -> str | None:
+def milestone(kind: str, data: dict) -> str | None:
+    """Which milestone an entry is ("opened", "tallied", "revealed"), if any."""
     if kind == "reveal.step" and data.get("show") == "summary":
         return "revealed"
     return _MILESTONES.get(kind)
+
+
+def fingerprint_line(name: str, checkpoint: Checkpoint) -> str:
+    """One milestone as the report and the command line print it."""
+    return f"{FINGERPRINT_LABELS[name]}: {checkpoint.fingerprint} (size {checkpoint.size})"
 
 
 def verify_board(
@@ -1129,7 +1144,7 @@ class _Replay:
         frontier_push(self.peaks, index, self.last_leaf)
         self.entries.add(line)
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
-        self.awaiting = _milestone(kind, data)
+        self.awaiting = milestone(kind, data)
         saved = self.saved
         if saved and saved.size == self.entries.count and frontier_root(self.peaks) != saved.root:
             raise BoardError(

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from voting import services, workflows
+from voting import services, verify, workflows
 from voting.cli.common import COMMAND_LINE, election_option, fail_lines, operation
 from voting.db import get_session, writing
 from voting.domain.definition import DefinitionError, parse_definition
@@ -68,7 +68,7 @@ def open_command(election_slug: str | None) -> None:
         )
     eligible = eligible_count(session, election)
     click.echo(f"{election.slug} is open: {eligible} eligible ballots committed to the log")
-    click.echo(f"checkpoint at opening: size {opened.size}, fingerprint {opened.fingerprint}")
+    click.echo(verify.fingerprint_line("opened", opened))
 
 
 @click.command("close")
@@ -93,7 +93,7 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
         f"{election.slug} is closed: {cast.ballots} ballots cast of {cast.eligible} "
         f"eligible attendees ({tally['eligible']} ballots could be cast)"
     )
-    click.echo(f"checkpoint at closing: size {closed.size}, fingerprint {closed.fingerprint}")
+    click.echo(verify.fingerprint_line("tallied", closed))
     if keep_delivery_key:
         click.echo("the delivery key was kept, as asked", err=True)
     elif result.delivery_key_destroyed:

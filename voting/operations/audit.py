@@ -8,6 +8,7 @@ transaction as the entries they cover, under the same lock: there is no second w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -190,6 +191,33 @@ def latest_checkpoint(session: Session, election: Election) -> verify.Checkpoint
         .limit(1)
     ).scalar()
     return _as_checkpoint(election, row) if row else None
+
+
+def milestone_checkpoints(session: Session, election: Election) -> dict[str, verify.Checkpoint]:
+    """The checkpoints signed right after opening, the sealed tally and the end of the reveal,
+    named as the verifier names them: the fingerprints shown in the room."""
+    entries = session.execute(
+        select(AuditEntry.seq, AuditEntry.kind, AuditEntry.body)
+        .where(AuditEntry.election_id == election.id, AuditEntry.kind.in_(verify.MILESTONE_KINDS))
+        .order_by(AuditEntry.seq)
+    ).all()
+    sizes = {}
+    for entry in entries:
+        name = verify.milestone(entry.kind, json.loads(entry.body)["data"])
+        if name:
+            sizes[entry.seq + 1] = name  # the checkpoint that follows the entry at once
+    rows = session.scalars(
+        select(Checkpoint).where(
+            Checkpoint.election_id == election.id, Checkpoint.size.in_(list(sizes))
+        )
+    )
+    found = {sizes[row.size]: _as_checkpoint(election, row) for row in rows}
+    return {name: found[name] for name in verify.FINGERPRINT_LABELS if name in found}
+
+
+def fingerprints_shown(session: Session, election: Election) -> dict[str, str]:
+    """The milestones' fingerprints by name, for the pages that show them."""
+    return {n: c.fingerprint for n, c in milestone_checkpoints(session, election).items()}
 
 
 def _as_checkpoint(election: Election, row: Checkpoint) -> verify.Checkpoint:

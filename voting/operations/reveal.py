@@ -50,6 +50,9 @@ class RevealState:
     awards: list[CategoryResult] = field(default_factory=list)
     waiting_for_jury: str | None = None  # an award whose tie blocks the next step
     tied: list[str] = field(default_factory=list)  # the finalists the jury chooses between
+    # The milestones' fingerprints so far ("opened", "tallied", "revealed"), as verify.py
+    # names them; sealed_fingerprint is the "tallied" one, shown before the first reveal.
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
     def screen(self) -> tuple[str, str | None]:
@@ -90,10 +93,11 @@ def reveal_state(session: Session, election: Election) -> RevealState:
     """Where the reveal stands and what may be shown of each award at this step."""
     categories = load_categories(session, election)
     screens = verify.reveal_screens([c.slug for c in categories])
+    fingerprints = audit.fingerprints_shown(session, election)
     sealed = sealed_tally(session, election) if election.is_over else None
     if sealed is None:
-        return RevealState(election, 0, screens, None)
-    tally, leaf = sealed
+        return RevealState(election, 0, screens, None, fingerprints=fingerprints)
+    tally, _leaf = sealed
     decisions = jury_decisions(session, election)
     step = election.reveal_step
     shown = {screen: index for index, screen in enumerate(screens)}
@@ -135,7 +139,9 @@ def reveal_state(session: Session, election: Election) -> RevealState:
         result = next(r for r in tally["categories"] if r["slug"] == upcoming[1])
         if verify.needs_jury(election.tie_rule, result) and upcoming[1] not in decisions:
             waiting, tied = upcoming[1], result["winners"]
-    return RevealState(election, step, screens, verify.fingerprint(leaf), awards, waiting, tied)
+    return RevealState(
+        election, step, screens, fingerprints.get("tallied"), awards, waiting, tied, fingerprints
+    )
 
 
 def advance(

@@ -15,10 +15,8 @@
         if (data.version !== version) { window.location.reload(); return; }
         var count = document.getElementById("turnout-count");
         var bar = document.getElementById("turnout-bar");
-        var fingerprint = document.getElementById("fingerprint");
         if (count) { count.textContent = data.turnout_text; }
         if (bar) { bar.max = data.eligible || 1; bar.value = data.ballots; }
-        if (fingerprint && data.fingerprint) { fingerprint.textContent = data.fingerprint; }
       })
       .catch(function () { /* the hall's Wi-Fi hiccups; try again at the next tick */ });
   }

@@ -93,6 +93,7 @@ def dashboard():
         closes_at=election.local_time(election.closes_at),
         chart=turnout_chart(turnout_history(session, election), cast.eligible),
         checkpoint=audit.latest_checkpoint(session, election),
+        fingerprints=audit.fingerprints_shown(session, election),
         deliveries=deliveries,
         sending=sending,
         refresh=sending or election.is_open,

@@ -33,6 +33,7 @@ def overview():
         eligible=eligible_count(session, election),
         head=audit.tree_head(session, election),
         checkpoint=audit.latest_checkpoint(session, election),
+        fingerprints=audit.fingerprints_shown(session, election),
         check=audit.check_board(session, election, services.signer()),
         vkey=services.signer().verifier_key(election.origin).vkey,
     )

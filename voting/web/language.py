@@ -22,7 +22,13 @@ from flask_babel import Babel, get_locale, refresh
 from werkzeug.exceptions import HTTPException
 
 from voting.web.auth import public
-from voting.web.texts import delivery_label, format_moment, translated, turnout_text
+from voting.web.texts import (
+    delivery_label,
+    fingerprint_label,
+    format_moment,
+    translated,
+    turnout_text,
+)
 
 bp = Blueprint("language", __name__)
 babel = Babel()
@@ -87,6 +93,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["tr"] = translated
     app.jinja_env.filters["delivery"] = delivery_label
     app.jinja_env.filters["turnout"] = turnout_text
+    app.jinja_env.filters["fingerprint_label"] = fingerprint_label
 
 
 @bp.post("/language")

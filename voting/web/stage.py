@@ -106,6 +106,7 @@ def feed(slug: str):
                 "%(ballots)s of %(eligible)s", ballots=view["ballots"], eligible=view["eligible"]
             ),
             "fingerprint": view["fingerprint"],
+            "fingerprints": state.fingerprints,
             "step": state.step,
             "screen": list(state.screen) if state.sealed_fingerprint else None,
             "sealed_fingerprint": state.sealed_fingerprint,

@@ -55,6 +55,18 @@ def translated(item: object, field: str) -> str:
     return (translations.get(language) or {}).get(field) or default
 
 
+# The fingerprints shown in the room, named as voting/verify.py prints them (same words).
+FINGERPRINT_LABELS = {
+    "opened": _l("Fingerprint at opening"),
+    "tallied": _l("Fingerprint of the sealed result"),
+    "revealed": _l("Fingerprint after the reveal"),
+}
+
+
+def fingerprint_label(name: str) -> str:
+    return str(FINGERPRINT_LABELS[name])
+
+
 def delivery_label(status: str) -> str:
     return str(DELIVERY_LABELS.get(status, status))
 
