@@ -20,6 +20,7 @@ from tests.staff import add_user
 
 pytestmark = pytest.mark.server
 PUBLIC = "http://localhost"  # the PUBLIC_URL the instance fixture sets
+BAR_TRACKS = "bars => bars.map(bar => Math.round(bar.getBoundingClientRect().width))"
 PICKS = [
     {"cluster-manager": "erika-mustermann", "strategic-partnership": "north-sea-energy"},
     {"cluster-manager": "mario-rossi", "strategic-partnership": "north-sea-energy"},
@@ -81,9 +82,14 @@ def test_stage_in_every_state(
         time.sleep(3.5)  # let the page poll its feed at least once
         post_form(organiser, base, "/admin/close", "/admin/close", confirm="yes")
         assert "Voting has closed" in capture("3-sealed")
+        tracks = []
         for number in range(4, 11):
             post_form(organiser, base, "/stage/ecc2016/remote", "/stage/ecc2016/next")
             html = capture(f"{number}-step")
+            tracks += [page.eval_on_selector_all(".vote-bars .bar", BAR_TRACKS)]
+        # Every bar of an award has the same track, so the lengths compare.
+        tracks = [widths for widths in tracks if widths]
+        assert len(tracks) == 2 and all(len(set(widths)) == 1 for widths in tracks), tracks
         assert "The winners" in html and "Erika Mustermann" in html
         assert watch.errors == [], watch.errors
         assert watch.outside() == [], watch.outside()
