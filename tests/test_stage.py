@@ -304,3 +304,32 @@ def test_the_projector_qr_code_scales_whole_and_leads_to_how_to_vote(app, runner
     assert "The code on the screen only brings you here" in text
     assert 'href="/code"' in text and "registration desk" in text
     assert client.get("/vote/no-such-election").status_code == 404
+
+
+def test_turnout_counts_attendees_not_unissued_cards(app, runner, organiser, elections, tmp_path):
+    """Ten anonymous cards sit in the desk's box: they can be cast, but they are nobody's vote
+    yet, so every screen counts the turnout of the four attendees."""
+    election = elections.create(attendees=4)
+    cards = runner.invoke(
+        args=["tokens", "cards", "--count", "10", "--out", str(tmp_path / "c.pdf")]
+    )
+    assert cards.exit_code == 0, cards.output
+    vote_all(app, election.tokens[:2])
+    client = app.test_client()
+    jury = staff_client(app, runner, "jury", "jules")
+    said = "2 ballots cast of 4 eligible attendees"
+    assert said in organiser.get("/admin").get_data(as_text=True)
+    assert ">2 of 4<" in client.get("/stage/ecc2016").get_data(as_text=True)
+    feed = client.get("/stage/ecc2016.json").get_json()
+    assert (feed["ballots"], feed["eligible"]) == (2, 4)
+    overview = jury.get("/jury").get_data(as_text=True)
+    assert said in overview and "14 on the board" in overview
+    closed = runner.invoke(args=["close"])
+    assert f"{said} (14 ballots could be cast)" in closed.output
+    assert json.loads(runner.invoke(args=["tally", "--json"]).output)["attendees"] == 4
+    while client.get("/stage/ecc2016.json").get_json()["state"] != "revealed":
+        next_step(organiser)
+    document = pdfium.PdfDocument(client.get("/results/ecc2016/certificate.pdf").get_data())
+    text = document[0].get_textpage().get_text_range()
+    document.close()
+    assert said in text
