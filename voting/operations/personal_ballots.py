@@ -142,6 +142,23 @@ def add_personal_tokens(
     (the sorted hashes, no names) is appended to *entries*. Returns how many."""
     if not attendee_ids:
         return 0
+    hashes = _personal_hashes(session, election, delivery_key, attendee_ids)
+    session.execute(
+        insert(EligibleToken), [{"election_id": election.id, "token_hash": h} for h in hashes]
+    )
+    entries.append(
+        ("tokens.added", {"count": len(hashes), "token_hashes": [h.hex() for h in hashes]})
+    )
+    return len(hashes)
+
+
+def _personal_hashes(
+    session: Session,
+    election: Election,
+    delivery_key: Callable[[], bytes],
+    attendee_ids: Sequence[int],
+) -> list[bytes]:
+    """The current personal token hashes of these attendees, sorted."""
     wanted = set(attendee_ids)
     pairs = [
         (row.id, row.reissue)
@@ -150,14 +167,7 @@ def add_personal_tokens(
         )
         if row.id in wanted
     ]
-    hashes = sorted(personal_token_hashes(election.slug, delivery_key(), pairs))
-    session.execute(
-        insert(EligibleToken), [{"election_id": election.id, "token_hash": h} for h in hashes]
-    )
-    entries.append(
-        ("tokens.added", {"count": len(hashes), "token_hashes": [h.hex() for h in hashes]})
-    )
-    return len(hashes)
+    return sorted(personal_token_hashes(election.slug, delivery_key(), pairs))
 
 
 def revoke_personal_tokens(
@@ -172,15 +182,7 @@ def revoke_personal_tokens(
     entry is appended to *entries*. Returns how many were revoked."""
     if not attendee_ids:
         return 0
-    wanted = set(attendee_ids)
-    pairs = [
-        (row.id, row.reissue)
-        for row in session.execute(
-            select(Attendee.id, Attendee.reissue).where(Attendee.election_id == election.id)
-        )
-        if row.id in wanted
-    ]
-    candidates = sorted(personal_token_hashes(election.slug, delivery_key(), pairs))
+    candidates = _personal_hashes(session, election, delivery_key, attendee_ids)
     revoked: list[bytes] = []
     for start in range(0, len(candidates), _CHUNK):
         chunk = candidates[start : start + _CHUNK]

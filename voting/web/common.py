@@ -6,8 +6,9 @@ from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from voting import workflows
 from voting.db import get_session
-from voting.errors import NotFound
+from voting.errors import NotFound, VotingError
 from voting.models import Attendee, Election
 from voting.operations.elections import find_election, list_elections
 from voting.web.texts import error_text
@@ -65,3 +66,13 @@ def pdf_response(pdf: bytes, name: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def cards_download(election: Election, file_name: str, *, layout: str, **which) -> Response:
+    """The one print-cards workflow as a PDF download (*which*: count= or attendee=); a
+    refusal is a 400 page in the reader's language."""
+    try:
+        printed = workflows.print_cards(get_session(), actor(), election, layout=layout, **which)
+    except VotingError as exc:
+        abort(400, description=error_text(exc))
+    return pdf_response(printed.pdf, file_name)

@@ -40,9 +40,9 @@ from voting.web.charts import turnout_chart
 from voting.web.common import (
     actor,
     attendee_or_404,
+    cards_download,
     election_from_request,
     page_number,
-    pdf_response,
 )
 from voting.web.texts import error_text
 from voting.web.warnings import dashboard_warnings
@@ -304,17 +304,8 @@ def withdraw(attendee_id: int):
 def _card_sheet(file_name: str, count: int | None = None) -> Response:
     """The one print-cards workflow, as a PDF download (anonymous cards when *count*)."""
     election = election_from_request()
-    try:
-        printed = workflows.print_cards(
-            get_session(),
-            actor(),
-            election,
-            layout=request.form.get("layout", "a4"),
-            count=count,
-        )
-    except VotingError as exc:
-        abort(400, description=error_text(exc))
-    return pdf_response(printed.pdf, f"{file_name}-{election.slug}.pdf")
+    layout = request.form.get("layout", "a4")
+    return cards_download(election, f"{file_name}-{election.slug}.pdf", layout=layout, count=count)
 
 
 @bp.post("/cards/personal")
