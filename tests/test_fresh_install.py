@@ -94,8 +94,11 @@ def test_signing_out_ends_the_sign_in_on_the_server(app, runner, elections):
     stolen = app.test_client()
     stolen.set_cookie("session", client.get_cookie("session").value)
     assert stolen.get("/desk").status_code == 200  # the copy works while the sign-in holds
-    client.post("/logout", data={"csrf_token": csrf_of(client, "/desk")})
+    assert client.get("/desk").headers["Cache-Control"] == "private, no-cache"
+    signed_out = client.post("/logout", data={"csrf_token": csrf_of(client, "/desk")})
     assert stolen.get("/desk").status_code == 302  # and not after signing out
+    # Staff pages may be kept for back and forward: signing out drops them from the browser.
+    assert signed_out.headers["Clear-Site-Data"] == '"cache"'
 
 
 def test_staff_accounts_in_the_console_and_on_the_command_line(app, runner, elections):

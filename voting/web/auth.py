@@ -127,4 +127,8 @@ def logout():
         with writing(db):
             end_staff_session(db, user_id, sid, services.now())
     logout_user()
-    return redirect(url_for("voter.index"), 303)
+    response = redirect(url_for("voter.index"), 303)
+    # Staff pages may sit in the back/forward cache; on a shared desk laptop the next person
+    # must not step back into an attendee's page: the browser drops this site's cache.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
