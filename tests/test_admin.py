@@ -212,6 +212,45 @@ def test_attendee_upload_reports_lines_or_imports(app, organiser, elections):
     assert "Attendee 5" in organiser.get("/admin/attendees?q=attendee 5").get_data(as_text=True)
 
 
+def test_an_attendee_is_corrected_and_withdrawn_in_the_console(app, runner, organiser, elections):
+    election = elections.create(attendees=3)
+    with app.app_context():
+        people = get_session().query(Attendee).order_by(Attendee.id).all()
+        first, second = people[0].id, people[1].id
+    page = organiser.get(f"/desk/attendees/{first}").get_data(as_text=True)
+    assert "Correct the details" in page and "Withdraw this attendee" in page
+    fields = form_on(page, f"/admin/attendees/{first}/edit")["fields"]
+    corrected = dict(fields, email="zoë.müller@example.org", name="Zoë Müller")
+    saved = organiser.post(f"/admin/attendees/{first}/edit", data=corrected)
+    assert saved.status_code == 303
+    page = organiser.get(f"/desk/attendees/{first}").get_data(as_text=True)
+    assert "Saved." in page and "zoë.müller@example.org" in page
+    # Withdrawing asks first; then the unused ballot stops, and the board shows only a hash.
+    post(organiser, f"/admin/attendees/{first}/withdraw")
+    assert "Tick the box" in organiser.get("/admin").get_data(as_text=True)
+    assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 303
+    post(organiser, f"/admin/attendees/{first}/withdraw", confirm="yes")
+    refused = app.test_client().get(f"/v/{election.tokens[0]}")
+    assert refused.status_code == 410 and "withdrawn" in refused.get_data(as_text=True)
+    revoked = [
+        json.loads(line)["data"]
+        for line in elections.board("ecc2016")
+        if b'"tokens.revoked"' in line
+    ]
+    assert len(revoked) == 1 and list(revoked[0]) == ["token_hashes"]
+    assert "Zo" not in json.dumps(revoked) and len(revoked[0]["token_hashes"]) == 1
+    # A ballot already cast stays counted when its attendee is withdrawn.
+    vote_with_client(app.test_client(), election.tokens[1], PICK)
+    post(organiser, f"/admin/attendees/{second}/withdraw", confirm="yes")
+    assert "stays counted" in organiser.get("/admin").get_data(as_text=True)
+    # The help desk sees the attendee but cannot change them.
+    desk = staff_client(app, runner, "desk", "dana")
+    assert "Correct the details" not in desk.get(f"/desk/attendees/{second}").get_data(as_text=True)
+    token = csrf_of(desk, "/desk")
+    denied = desk.post(f"/admin/attendees/{second}/edit", data={"csrf_token": token, "name": "X"})
+    assert denied.status_code == 403
+
+
 def test_open_and_close_need_confirmation(app, organiser, elections):
     elections.create(open_voting=False, attendees=3)
     assert "Open voting now" in organiser.get("/admin/open").get_data(as_text=True)

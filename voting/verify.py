@@ -570,7 +570,7 @@ ENTRY_KINDS: dict[str, str] = {
     "tokens.committed": "the eligible token hashes at opening: count, sorted hashes, Merkle root",
     "voting.opened": "voting opened",
     "tokens.added": "token hashes made eligible while open: late attendees, anonymous cards",
-    "tokens.revoked": "token hashes revoked: an attendee was handed an anonymous card",
+    "tokens.revoked": "token hashes revoked: an attendee withdrawn or handed an anonymous card",
     "tokens.reissued": "lost ballots replaced: old token hashes revoked, new ones added",
     "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices",
     "voting.closed": "voting closed",
