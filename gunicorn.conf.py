@@ -9,6 +9,13 @@ import sys
 from voting.access_log import TokenHidingLogger
 
 logger_class = TokenHidingLogger
+# Threads, not sync workers: a sync worker belongs to one connection until it is done, so two
+# phones that open a connection and stall (a hall's Wi-Fi, or someone on purpose) would hold
+# both workers. A thread worker waits for a request to arrive before giving it a thread.
+# nginx in front still matters: it buffers slow uploads and slow readers, so that no
+# thread waits on a phone at all (see the README).
+worker_class = "gthread"
+threads = 8
 # A request may take minutes: printing 10,000 ballot cards renders a PDF of 1,250 pages.
 # (It holds no database lock meanwhile; a reverse proxy needs as long a read time-out.)
 timeout = 300

@@ -11,6 +11,8 @@ import pytest
 from tests.helpers import form_on, vote_with_client
 from tests.server import Gunicorn, HttpVoter
 from tests.staff import add_user, sign_in
+from voting import services
+from voting.domain.tokens import serial_code
 
 PICK = {"cluster-manager": "mario-rossi", "strategic-partnership": "abstain"}
 
@@ -32,13 +34,19 @@ def test_guessing_tokens_is_cut_off_but_real_links_still_work(app, client, elect
 
 
 def test_typed_codes_are_limited_on_failures_only(app, client, elections):
-    elections.create(attendees=1)
+    election = elections.create(attendees=1)
     form = form_on(client.get("/code").get_data(as_text=True), "/code")
     statuses = [
         client.post("/code", data=dict(form["fields"], code=f"{n:026d}")).status_code
-        for n in range(40)
+        for n in range(70)
     ]
     assert statuses[:30] == [422] * 30 and set(statuses[30:]) == {429}
+    # A real code from that same address still opens its ballot, and so does a real link.
+    with app.app_context():
+        code = serial_code(services.codec().read(election.tokens[0])[1])
+    valid = client.post("/code", data=dict(form["fields"], code=code))
+    assert valid.status_code == 303 and valid.headers["Location"].endswith("/ballot")
+    assert client.get(f"/v/{election.tokens[0]}").status_code == 303
 
 
 def test_login_failures_are_limited_per_name(app, runner, elections):

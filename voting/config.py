@@ -26,7 +26,10 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # staff sign-ins; voters' sessions end with the browser
-    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    # A form needs a few KB (the editor's longest texts in every language stay far below
+    # this); only a view marked accepts_upload takes files up to MAX_UPLOAD_LENGTH.
+    "MAX_CONTENT_LENGTH": 128 * 1024,
+    "MAX_UPLOAD_LENGTH": 8 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "en",
     "LANGUAGES": ["en", "de", "fr"],
     # Rate limits count failures only (see voting/web/limits.py). Memory storage is per
@@ -67,6 +70,8 @@ def read_instance_config(app: Flask) -> None:
             app.config.from_file(str(path), load=tomllib.load, text=False)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not a configuration: it nests too deeply") from None
     for name in ("DATABASE_URL", "PUBLIC_URL"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from voting.domain.public_address import MISSING, PublicUrlMissing, check_public_url
 from voting.domain.tokens import BallotTokenCodec
@@ -58,12 +58,11 @@ def now() -> datetime:
 
 
 def public_url() -> str:
-    """The address to show here and now: PUBLIC_URL, else the one this request came to."""
+    """The address to show: PUBLIC_URL, else the one `voting demo` serves on. Never the
+    request's Host header, which whoever sends the request chooses."""
     configured = current_app.config.get("PUBLIC_URL")
     if configured:
         return str(configured).rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
     return current_app.config.get("SERVER_URL", "http://127.0.0.1:5000").rstrip("/")
 
 

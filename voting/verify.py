@@ -371,6 +371,22 @@ def sign_checkpoint(
     return Checkpoint(origin, size, root, note)
 
 
+def valid_origin(origin: str) -> bool:
+    """A log name as C2SP checkpoints require: printable, no spaces (Unicode's either) and
+    no "+", which separates the parts of a key name."""
+    return (
+        bool(origin)
+        and origin.isprintable()
+        and "+" not in origin
+        and not any(ch.isspace() for ch in origin)
+    )
+
+
+def _decimal(text: str) -> bool:
+    """A size as the format writes it: ASCII digits, no leading zero ("²" is not a digit)."""
+    return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
+
+
 def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
     """Check a checkpoint note's signature by *key* and read it; raise ValueError if it fails."""
     if not note.endswith("\n") or "\n\n" not in note:
@@ -393,7 +409,7 @@ def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
     if not signed:
         raise ValueError(f"not signed by the key {key.vkey}")
     lines = body.split("\n")
-    if len(lines) < 4 or not lines[1].isdigit() or (lines[1].startswith("0") and lines[1] != "0"):
+    if len(lines) < 4 or not valid_origin(lines[0]) or not _decimal(lines[1]):
         raise ValueError("not a checkpoint (origin, size, root)")
     try:
         root = base64.b64decode(lines[2], validate=True)
@@ -401,6 +417,8 @@ def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
         raise ValueError("the checkpoint's root is damaged") from None
     if len(root) != 32:
         raise ValueError("the checkpoint's root is not a SHA-256 hash")
+    if base64.b64encode(root).decode("ascii") != lines[2]:
+        raise ValueError("the checkpoint's root is not in canonical base64")
     return Checkpoint(lines[0], int(lines[1]), root, note)
 
 
@@ -551,7 +569,7 @@ def verify_certificate(data: bytes, key: VerifierKey) -> dict:
         raise ValueError("the certificate states no results")
     try:
         payload = json.loads(base64.b64decode(body[start + 1 + len(PAYLOAD_MARK) :].strip()))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise ValueError("the certificate's results are damaged") from None
     if not isinstance(payload, dict) or payload.get("format") != CERTIFICATE_FORMAT:
         raise ValueError("unknown certificate format")
@@ -897,7 +915,7 @@ def _read_lines(lines: Iterable[bytes]) -> Iterator[_Line]:
             continue
         try:
             value = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: not an entry
             value = None
         yield _Line(number, raw, value)
 

@@ -267,6 +267,9 @@ def parse_definition(source: str | bytes) -> ElectionDefinition:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        too_deep = "not an election file: its tables and lists nest too deeply"
+        raise DefinitionError([too_deep]) from None
     return read_definition(document)
 
 

@@ -9,6 +9,7 @@ transaction as the entries they cover, under the same lock: there is no second w
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -329,9 +330,15 @@ class LogTrees:
 
     def __init__(self) -> None:
         self._trees: dict[int, verify.MerkleTree] = {}
+        # gunicorn runs several threads a worker: one tops a tree up at a time.
+        self._lock = threading.Lock()
 
     def tree(self, session: Session, election: Election, size: int) -> verify.MerkleTree:
         """A tree of at least *size* leaves, checked against the stored log."""
+        with self._lock:
+            return self._topped_up(session, election, size)
+
+    def _topped_up(self, session: Session, election: Election, size: int) -> verify.MerkleTree:
         tree = self._trees.setdefault(election.id, verify.MerkleTree())
         if len(tree) < size:
             for (leaf,) in session.execute(
@@ -345,7 +352,8 @@ class LogTrees:
         return tree
 
     def forget(self, election: Election) -> None:
-        self._trees.pop(election.id, None)
+        with self._lock:
+            self._trees.pop(election.id, None)
 
 
 def prove_receipt(

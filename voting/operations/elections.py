@@ -139,11 +139,18 @@ def _store_definition(
         session.flush()
     if election is None:
         outcome = "created"
+        origin = f"{origin_base.rstrip('/')}/{definition.slug}"
+        if not verify.valid_origin(origin) or len(origin) > 255:
+            # Checkpoints named so would be refused by every C2SP verifier, ours included.
+            raise StateError(
+                N_(
+                    "the log's name %(origin)s would hold a space or a “+”: "
+                    "set PUBLIC_URL (or BOARD_ORIGIN) to a plain address"
+                ),
+                origin=origin,
+            )
         election = Election(
-            slug=definition.slug,
-            state="draft",
-            definition=canonical,
-            origin=f"{origin_base.rstrip('/')}/{definition.slug}",
+            slug=definition.slug, state="draft", definition=canonical, origin=origin
         )
         session.add(election)
     _apply_definition(election, definition, canonical)

@@ -105,7 +105,7 @@ def _end_all_sessions(session: Session, user: User, now: datetime) -> None:
 def signed_in_user(session: Session, cookie_id: str) -> User | None:
     """The user of a sign-in the cookie names, if that sign-in still holds."""
     user_id, _, sid = cookie_id.partition(":")
-    if not user_id.isdigit() or not sid:
+    if not (user_id.isascii() and user_id.isdigit()) or not sid:
         return None
     found = session.execute(
         select(User)

@@ -17,7 +17,7 @@ from voting.models import Election
 from voting.operations import audit
 from voting.web.auth import public
 from voting.web.board_entries import KINDS, describe
-from voting.web.common import election_from_request, page_number
+from voting.web.common import ascii_number, election_from_request, page_number
 from voting.web.errors import message_page
 
 bp = Blueprint("board", __name__)
@@ -193,12 +193,12 @@ def receipt_json(code: str):
 @public
 def consistency():
     election = _election()
-    old, new = request.args.get("from", ""), request.args.get("to", "")
-    if not (old.isdigit() and new.isdigit()):
+    old, new = ascii_number(request.args.get("from")), ascii_number(request.args.get("to"))
+    if old is None or new is None:
         return jsonify({"error": "give from and to as tree sizes, e.g. ?from=10&to=20"}), 400
     try:
         old_root, new_root, proof = audit.consistency(
-            get_session(), services.log_trees(), election, int(old), int(new)
+            get_session(), services.log_trees(), election, old, new
         )
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400

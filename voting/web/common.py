@@ -49,10 +49,24 @@ def actor() -> str:
 MAX_PAGE = 1_000_000
 
 
+def ascii_number(text: str | None, limit: int = 10**12) -> int | None:
+    """A whole number typed in a query or a form: ASCII digits only (str.isdigit also takes
+    "²", which int() refuses), below *limit*; None otherwise."""
+    if not text or len(text) > 13 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number < limit else None
+
+
 def page_number() -> int:
-    """?page= as a sane page number (1 when missing, garbled or absurd)."""
-    text = request.args.get("page", "1")
-    return int(text) if text.isdigit() and 0 < int(text) < MAX_PAGE else 1
+    """?page= as a page number: 1 when missing, a 400 page when it is not one."""
+    text = request.args.get("page")
+    if not text:
+        return 1
+    number = ascii_number(text, MAX_PAGE)
+    if not number:
+        abort(400, description=_("A page number is written with the digits 0 to 9."))
+    return number
 
 
 def pdf_response(pdf: bytes, name: str) -> Response:

@@ -39,11 +39,13 @@ from voting.web.auth import roles_required
 from voting.web.charts import turnout_chart
 from voting.web.common import (
     actor,
+    ascii_number,
     attendee_or_404,
     cards_download,
     election_from_request,
     page_number,
 )
+from voting.web.security import accepts_upload
 from voting.web.texts import error_text
 from voting.web.warnings import dashboard_warnings
 
@@ -202,6 +204,7 @@ def attendees(report: dict | None = None, status: int = 200):
 
 @bp.post("/attendees/import")
 @roles_required(ORGANISER)
+@accepts_upload
 def import_attendees():
     """The check step: what the file would change. Nothing is imported before the
     organiser confirms."""
@@ -317,10 +320,10 @@ def personal_card_sheet():
 @bp.post("/cards/anonymous")
 @roles_required(ORGANISER)
 def anonymous_card_sheet():
-    count_text = request.form.get("count", "")
-    if not count_text.isdigit():
+    count = ascii_number(request.form.get("count"))
+    if count is None:
         abort(400, description=_("Give the number of cards and a layout."))
-    return _card_sheet("anonymous-cards", int(count_text))
+    return _card_sheet("anonymous-cards", count)
 
 
 @bp.post("/send")

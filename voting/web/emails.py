@@ -25,7 +25,7 @@ from voting.models import Election
 from voting.operations.delivery import record_test_email
 from voting.operations.elections import mail_texts, set_mail_texts
 from voting.web.auth import roles_required
-from voting.web.common import actor, election_from_request
+from voting.web.common import actor, ascii_number, election_from_request
 from voting.web.texts import error_text
 
 bp = Blueprint("emails", __name__, url_prefix="/admin/emails")
@@ -138,8 +138,8 @@ def send_test():
 @roles_required(ORGANISER)
 def remind():
     election = election_from_request()
-    hours = request.form.get("every", "24")
-    if not election.is_open or not hours.isdigit() or int(hours) not in REMINDER_HOURS:
+    hours = ascii_number(request.form.get("every", "24"))
+    if not election.is_open or hours not in REMINDER_HOURS:
         flash(_("Reminders are sent while voting is open."), "error")
         return _back(election)
     try:
@@ -147,7 +147,7 @@ def remind():
             current_app._get_current_object(),  # type: ignore[attr-defined]
             election.id,
             actor=actor(),
-            every=timedelta(hours=int(hours)),
+            every=timedelta(hours=hours),
         )
     except VotingError as exc:
         flash(error_text(exc), "error")

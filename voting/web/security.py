@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 compress = Compress()
@@ -70,6 +71,19 @@ def read_static_files_whole(response: Response) -> Response:
     return response
 
 
+def accepts_upload(view: V) -> V:
+    """Mark a view that takes a file (an attendee list): its body may be MAX_UPLOAD_LENGTH
+    long; every other request stops at MAX_CONTENT_LENGTH, what a form needs."""
+    view.accepts_upload = True  # type: ignore[attr-defined]
+    return view
+
+
+def _allow_uploads_where_marked() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "accepts_upload", False):
+        request.max_content_length = current_app.config["MAX_UPLOAD_LENGTH"]
+
+
 def never_stored(view: V) -> V:
     """Mark a page that holds a ballot (its choices, its token, its receipt): no cache keeps
     it, not even the browser's back/forward cache on a phone that is passed around."""
@@ -91,7 +105,15 @@ def refuse_nul_characters() -> None:
         abort(400, description=_("The request holds characters that are not allowed."))
 
 
+class AsciiIntegerConverter(IntegerConverter):
+    """<int:...> in a path takes ASCII digits only (the default \\d also takes "٣")."""
+
+    regex = r"[0-9]+"
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = AsciiIntegerConverter  # before any route is added
+    app.before_request(_allow_uploads_where_marked)  # before anything reads the body
     csrf.init_app(app)
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     compress.init_app(app)

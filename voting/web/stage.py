@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from voting import services
 from voting.db import get_session, writing
+from voting.domain.public_address import PublicUrlMissing
 from voting.errors import VotingError
 from voting.models import Election
 from voting.operations import audit
@@ -54,8 +55,11 @@ def _view(election: Election) -> dict:
     cast = turnout(session, election)
     show, award_slug = state.screen
     award = state.award(award_slug)
-    base = services.public_url()
-    vote_url = base + url_for("voter.howto", slug=election.slug)
+    try:  # the QR code goes out to every phone in the hall: PUBLIC_URL, as on the cards
+        base = services.ballot_base_url()
+    except PublicUrlMissing:
+        base = None
+    vote_url = base + url_for("voter.howto", slug=election.slug) if base else None
     checkpoint = audit.latest_checkpoint(session, election)
     return {
         "election": election,
@@ -71,9 +75,9 @@ def _view(election: Election) -> dict:
         "eligible": cast.eligible,
         "percent": cast.percent,
         "vote_url": vote_url,
-        "vote_host": base.split("://", 1)[-1],
+        "vote_host": base.split("://", 1)[-1] if base else None,
         "qr": qr_svg(vote_url, _("QR code to %(address)s", address=vote_url))
-        if election.is_open
+        if election.is_open and vote_url
         else None,
         "fingerprint": checkpoint.fingerprint if checkpoint else None,
         "opens_at": election.local_time(election.opens_at),

@@ -141,6 +141,12 @@ def howto(slug: str) -> str:
 @limit_links
 def enter(token: str) -> Response:
     """The link on the badge or in the email: check it, keep it, move to a clean URL."""
+    return _keep(token)
+
+
+def _keep(token: str) -> Response:
+    """Keep a ballot token in the session and go to the ballot. Not a view: the code entry
+    calls it too, and calling the limited view from there counted its own rate limit again."""
     # Before opening the token is kept too: /ballot says when voting opens, then shows it.
     with contextlib.suppress(NotOpenYet):
         admit(get_session(), services.codec(), token, services.now())
@@ -170,7 +176,7 @@ def enter_code():
                 _("This code is not valid. Please check it, or ask at the registration desk.")
             )
         else:
-            return enter(token)
+            return _keep(token)
     status = 422 if form.errors else 200
     return render_template("code.html", form=form), status
 
