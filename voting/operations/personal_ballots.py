@@ -18,7 +18,7 @@ from voting.domain.tokens import personal_serial, token_hash
 from voting.errors import N_, StateError
 from voting.models import Attendee, Election, EligibleToken, SpentToken
 from voting.operations import activity, audit
-from voting.operations.tokens import personal_token_hashes
+from voting.operations.tokens import padded, personal_token_hashes
 
 # What a revoked token's link says, and the desk's label for it.
 REPLACED, CARD, WITHDRAWN = "replaced", "card", "withdrawn"
@@ -92,10 +92,13 @@ def reissue(
         )
     row.revoked, row.revoked_reason = True, REPLACED
     attendee.reissue += 1
-    new = token_hash(_serial_of(delivery_key, election, attendee))
-    session.add(EligibleToken(election_id=election.id, token_hash=new))
+    added = padded([token_hash(_serial_of(delivery_key, election, attendee))])
+    session.add_all(EligibleToken(election_id=election.id, token_hash=h) for h in added)
     audit.append_entry(
-        session, election, "tokens.reissued", {"revoked": [old.hex()], "added": [new.hex()]}
+        session,
+        election,
+        "tokens.reissued",
+        {"revoked": [old.hex()], "added": [h.hex() for h in added]},
     )
     session.flush()
     activity.record(session, election, actor, "ballot replaced", now, attendee=attendee)
@@ -142,14 +145,15 @@ def add_personal_tokens(
     (the sorted hashes, no names) is appended to *entries*. Returns how many."""
     if not attendee_ids:
         return 0
-    hashes = _personal_hashes(session, election, delivery_key, attendee_ids)
+    personal = _personal_hashes(session, election, delivery_key, attendee_ids)
+    hashes = padded(personal)
     session.execute(
         insert(EligibleToken), [{"election_id": election.id, "token_hash": h} for h in hashes]
     )
     entries.append(
         ("tokens.added", {"count": len(hashes), "token_hashes": [h.hex() for h in hashes]})
     )
-    return len(hashes)
+    return len(personal)
 
 
 def _personal_hashes(

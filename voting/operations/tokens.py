@@ -182,6 +182,19 @@ def check_card_count(count: int) -> None:
         raise VotingError(N_("make between 1 and %(most)d cards at a time"), most=MAX_CARDS)
 
 
+# An addition to the eligible set while voting is open is never smaller than this on the
+# board: a late attendee, one anonymous card or one replaced ballot is not a lone hash that
+# the private activity log's time could put a name to.
+SMALLEST_ADDITION = 10
+
+
+def padded(hashes: Sequence[bytes]) -> list[bytes]:
+    """These token hashes and, up to SMALLEST_ADDITION, hashes of serials made here and
+    forgotten at once: eligible like any other, but nobody can ever cast them."""
+    missing = max(0, SMALLEST_ADDITION - len(hashes))
+    return sorted([*hashes, *(token_hash(random_serial()) for _ in range(missing))])
+
+
 def check_ballots_can_be_added(election: Election) -> None:
     if election.is_over:
         raise StateError(N_("voting is over: no more ballots can be added"))
@@ -197,7 +210,7 @@ def add_anonymous_cards(
     """
     check_ballots_can_be_added(election)
     check_card_count(len(cards.token_hashes))
-    hashes = cards.token_hashes
+    hashes = padded(cards.token_hashes) if election.is_open else list(cards.token_hashes)
     session.add_all(EligibleToken(election_id=election.id, token_hash=h) for h in hashes)
     if election.is_open:
         audit.append_entry(
@@ -207,8 +220,9 @@ def add_anonymous_cards(
             {"count": len(hashes), "token_hashes": [h.hex() for h in hashes]},
         )
     session.flush()
+    printed = len(cards.token_hashes)
     activity.record(
-        session, election, actor, "anonymous cards printed", now, detail=f"{len(hashes)} cards"
+        session, election, actor, "anonymous cards printed", now, detail=f"{printed} cards"
     )
 
 
