@@ -96,3 +96,16 @@ class StallingSmtpServer:
 
     def stop(self) -> None:
         self._listener.close()
+
+
+def serving(app, server: SmtpServer) -> SmtpServer:
+    """Start *server* and point the app's mail settings at it."""
+    server.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.port,
+        MAIL_FROM="awards@vote.test",
+        MAIL_RATE=1000,
+        PUBLIC_URL="http://vote.test",
+    )
+    return server

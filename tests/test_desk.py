@@ -148,3 +148,39 @@ def test_after_close_the_desk_can_change_nothing(app, desk, elections):
     page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
     assert "unknown (voting is over)" in page and "Replace the ballot" not in page
     assert post(desk, f"/desk/attendees/{person}/card", layout="a4").status_code == 400
+
+
+def test_a_reprint_is_a_new_ballot_only_while_unused_and_the_attendee_hears_of_it(
+    app, desk, elections
+):
+    """A desk account cannot print a card to find a cast ballot, nor vote unseen with one."""
+    server = SmtpServer()
+    server.start()
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port)
+        election = elections.create(attendees=2)
+        first, second = attendee_id(app, 1), attendee_id(app, 2)
+        printed = post(desk, f"/desk/attendees/{first}/card", layout="badge")
+        assert printed.status_code == 200 and printed.data.startswith(b"%PDF")
+        assert printed.headers["Cache-Control"] == "no-store"
+        # The earlier card and link stop; the new card votes.
+        assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 410
+        new = elections.tokens(election.slug)[0]
+        assert new != election.tokens[0]
+        assert app.test_client().get(f"/v/{new}").status_code == 303
+        (notice,) = server.inbox.to("attendee1@example.org")
+        text = notice.get_body(("plain",)).get_content()
+        assert "printed a new ballot card for you" in text and "/v/" not in text
+        # A ballot already cast: no card, so nothing to hash and look up on the board.
+        vote_with_client(app.test_client(), election.tokens[1], PICK)
+        page = desk.get(f"/desk/attendees/{second}").get_data(as_text=True)
+        assert "Print the card" not in page
+        refused = post(desk, f"/desk/attendees/{second}/card", layout="badge")
+        assert refused.status_code == 400
+        assert "cannot be printed again" in refused.get_data(as_text=True)
+        assert server.inbox.to("attendee2@example.org") == []
+    finally:
+        server.stop()
+    with app.app_context():
+        actions = [r.action for r in get_session().query(ActivityRecord).all()]
+    assert "ballot replaced" in actions and "new card notice" in actions

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.helpers import roster_csv
-from tests.smtp import SmtpServer
+from tests.smtp import SmtpServer, serving
 
 PICK = {"cluster-manager": "erika-mustermann", "strategic-partnership": "abstain"}
 LINK = re.compile(r"http://vote\.test/v/(\S+)")
@@ -16,15 +16,7 @@ LINK = re.compile(r"http://vote\.test/v/(\S+)")
 
 @pytest.fixture
 def smtp(app):
-    server = SmtpServer()
-    server.start()
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=server.port,
-        MAIL_FROM="awards@vote.test",
-        MAIL_RATE=1000,
-        PUBLIC_URL="http://vote.test",
-    )
+    server = serving(app, SmtpServer())
     yield server
     server.stop()
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.helpers import EXAMPLE_TOML
 from tests.server import ROOT
-from tests.smtp import SmtpServer
+from tests.smtp import SmtpServer, serving
 from voting.db import get_session
 from voting.instance import set_public_url
 from voting.models import ActivityRecord, Attendee
@@ -35,16 +35,7 @@ intro_de = "Danke, dass Sie zur Konferenz gekommen sind."
 
 
 def serve_mail(app, **options) -> SmtpServer:
-    server = SmtpServer(**options)
-    server.start()
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=server.port,
-        MAIL_FROM="awards@vote.test",
-        MAIL_RATE=1000,
-        PUBLIC_URL="http://vote.test",
-    )
-    return server
+    return serving(app, SmtpServer(**options))
 
 
 @pytest.fixture

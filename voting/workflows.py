@@ -16,9 +16,10 @@ from voting.cards import LAYOUTS, render_cards
 from voting.db import DatabaseSession, done_reading, writing
 from voting.domain.import_plan import ImportPlan
 from voting.domain.roster import Roster, RosterError, parse_roster
-from voting.errors import N_, VotingError
+from voting.errors import N_, StateError, VotingError
+from voting.mail.sending import tell_of_new_card
 from voting.models import Attendee, Election
-from voting.operations import attendees, elections, tokens
+from voting.operations import attendees, elections, personal_ballots, tokens
 from voting.web.texts import card_howto
 
 
@@ -70,6 +71,42 @@ def print_cards(
                 session, actor, election, len(cards), services.now(), attendee=attendee
             )
     return PrintedCards(pdf=pdf, count=len(cards))
+
+
+def reprint_card(
+    session: DatabaseSession, actor: str, election: Election, attendee: Attendee, *, layout: str
+) -> PrintedCards:
+    """An attendee's card printed again at the help desk: only while their ballot is unused,
+    and always as a fresh ballot (the old token revoked), of which they are told by email.
+
+    So a desk account can neither print a card to find a cast ballot on the board, nor
+    quietly vote with an absent attendee's ballot: the attendee hears of the new card.
+    """
+    if layout not in LAYOUTS:
+        raise VotingError(N_("there is no card layout %(layout)s"), layout=repr(layout[:20]))
+    tokens.check_ballots_can_be_added(election)
+    codec, base = services.codec(), services.ballot_base_url()
+    key = services.keys().delivery_key(election.slug)
+    status = personal_ballots.ballot_status(session, election, attendee, key)
+    if status == "used":
+        raise StateError(N_("this ballot has been cast: its card cannot be printed again"))
+    if status != "unused":
+        raise VotingError(tokens.NO_PERSONAL_BALLOT)
+    card = tokens.personal_ballot(codec, key, election, attendee, base, next_one=True)
+    expected = attendee.reissue
+    title = election.title
+    done_reading(session)
+    pdf = render_cards(
+        [card], title=title, entry_url=services.entry_address(base), howto=card_howto, layout=layout
+    )
+    with writing(session):
+        session.refresh(attendee, with_for_update=True)
+        if attendee.reissue != expected:  # another print got there first: this card is dead
+            raise StateError(N_("this card was just printed at another desk; print it again"))
+        personal_ballots.reissue(session, actor, election, attendee, key, services.now())
+        tokens.record_personal_cards(session, actor, election, 1, services.now(), attendee=attendee)
+    tell_of_new_card(session, actor, election, attendee)
+    return PrintedCards(pdf=pdf, count=1)
 
 
 @dataclass(frozen=True)

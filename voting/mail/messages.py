@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTPUTF8, default
@@ -52,6 +53,28 @@ def ballot_link_message(
         }[kind]
         text = render_template("mail/ballot_link.txt", **context)
         html = render_template("mail/ballot_link.html", **context)
+    return _envelope(subject, text, html, email, ballot.name, sender)
+
+
+def card_printed_message(
+    election: Election, name: str, language: str, email: str, sender: str, printed_at: datetime
+) -> EmailMessage:
+    """Tells an attendee that the help desk printed them a new card (which holds no link
+    itself): if it was not them, the old card stopped working and they should say so."""
+    texts = mail_texts(election)
+    with force_locale(language):
+        context = {"election": election, "name": name, "when": printed_at, "contact": texts.contact}
+        subject = _(
+            "A new ballot card was printed for you: %(title)s", title=translated(election, "title")
+        )
+        text = render_template("mail/card_printed.txt", **context)
+        html = render_template("mail/card_printed.html", **context)
+    return _envelope(subject, text, html, email, name, sender)
+
+
+def _envelope(  # type: ignore[no-untyped-def]
+    subject: str, text: str, html: str, email: str, name: str, sender: str
+) -> EmailMessage:
     address = deliverable(email)
     # An address beyond ASCII can only travel with SMTPUTF8, whose messages carry UTF-8
     # headers; every other message keeps to ASCII headers, which any server takes.
@@ -59,7 +82,7 @@ def ballot_link_message(
     message["Subject"] = subject
     message["From"] = sender
     local, domain = address.rsplit("@", 1)
-    message["To"] = Address(display_name=ballot.name, username=local, domain=domain)
+    message["To"] = Address(display_name=name, username=local, domain=domain)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(text)

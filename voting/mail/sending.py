@@ -21,10 +21,10 @@ from flask import Flask, current_app
 from voting import services
 from voting.db import DatabaseSession, database, done_reading, writing
 from voting.errors import N_, StateError
-from voting.mail.messages import BALLOT_LINK, REMINDER, ballot_link_message
+from voting.mail.messages import BALLOT_LINK, REMINDER, ballot_link_message, card_printed_message
 from voting.mail.smtp import Mailer, MailError, SmtpSettings
 from voting.models import Attendee, Election
-from voting.operations import delivery
+from voting.operations import activity, delivery
 from voting.operations.tokens import NO_PERSONAL_BALLOT, live_attendees, personal_ballot
 
 
@@ -223,6 +223,37 @@ def resend_link(session: DatabaseSession, actor: str, attendee: Attendee) -> str
         failure = _send(mailer, message)
     with writing(session):
         delivery.record_resend(session, actor, election, attendee, services.now(), failure)
+    return failure
+
+
+def tell_of_new_card(
+    session: DatabaseSession, actor: str, election: Election, attendee: Attendee
+) -> str | None:
+    """Email an attendee that the help desk printed them a new card, after its commit (no
+    write is open while the mail server answers); the failure, or None. Logged privately."""
+    if not attendee.email:
+        return None
+    settings = SmtpSettings.from_config(current_app.config)
+    now = services.now()
+    language = attendee.language or services.default_language()
+    message = card_printed_message(
+        election,
+        attendee.name,
+        language,
+        attendee.email,
+        settings.sender,
+        election.local_time(now),
+    )
+    try:
+        with Mailer(settings) as mailer:
+            failure = _send(mailer, message)
+    except MailError as exc:
+        failure = str(exc)
+    with writing(session):
+        outcome = f"not sent: {failure}" if failure else "sent"
+        activity.record(
+            session, election, actor, "new card notice", now, attendee=attendee, detail=outcome
+        )
     return failure
 
 

@@ -139,9 +139,13 @@ def personal_ballot(
     election: Election,
     attendee: Attendee,
     base_url: str,
+    *,
+    next_one: bool = False,
 ) -> Card:
-    """An attendee's ballot as printed or emailed: link, typed-in code, name."""
-    serial = _serial_of(delivery_key, election, attendee)
+    """An attendee's ballot as printed or emailed: link, typed-in code, name. With
+    *next_one*, the ballot that replacing theirs would give them (see personal_ballots)."""
+    reissue = attendee.reissue + 1 if next_one else attendee.reissue
+    serial = personal_serial(delivery_key, election.slug, attendee.id, reissue)
     return Card(
         url=ballot_url(base_url, codec.issue(election.slug, serial)),
         code=serial_code(serial),

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from voting import services
+from voting import services, workflows
 from voting.cards import LAYOUTS
 from voting.db import get_session, writing
 from voting.errors import N_, KeyMissing, StateError, VotingError
@@ -16,7 +16,7 @@ from voting.models import Attendee, Election
 from voting.operations.attendees import find_attendees
 from voting.operations.personal_ballots import ballot_status, reissue, revoke_personal
 from voting.web.auth import roles_required
-from voting.web.common import actor, attendee_or_404, cards_download, election_from_request
+from voting.web.common import actor, attendee_or_404, election_from_request, pdf_response
 from voting.web.texts import error_text
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -81,7 +81,11 @@ def attendee(attendee_id: int):
 def card(attendee_id: int):
     election, person = attendee_or_404(attendee_id)
     layout = request.form.get("layout", "badge")
-    return cards_download(election, f"ballot-card-{person.id}.pdf", layout=layout, attendee=person)
+    try:
+        printed = workflows.reprint_card(get_session(), actor(), election, person, layout=layout)
+    except VotingError as exc:
+        abort(400, description=error_text(exc))
+    return pdf_response(printed.pdf, f"ballot-card-{person.id}.pdf")
 
 
 @bp.post("/attendees/<int(max=2147483647):attendee_id>/send")
