@@ -83,8 +83,9 @@ def pdf_response(pdf: bytes, name: str) -> Response:
 
 
 def cards_download(election: Election, file_name: str, *, layout: str, **which) -> Response:
-    """The one print-cards workflow as a PDF download (*which*: count= or attendee=); a
-    refusal is a 400 page in the reader's language."""
+    """The print-cards workflow as a PDF download (*which*: count= for anonymous cards, or
+    nothing for everyone's); a refusal is a 400 page in the reader's language. The desk's
+    single card is a reprint: workflows.reprint_card."""
     try:
         printed = workflows.print_cards(get_session(), actor(), election, layout=layout, **which)
     except VotingError as exc:
