@@ -28,6 +28,7 @@ from voting.operations.attendees import import_roster
 from voting.operations.ballots import cast_ballot
 from voting.operations.elections import close_election, find_election, load_election, open_election
 from voting.operations.layout import ballot_layout
+from voting.operations.reveal import advance
 from voting.operations.tokens import personal_links
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,11 +146,19 @@ def cast_ballots(app, tokens: list[str], *, seed: int = 1, batch: int = 500) -> 
 
 
 def closed_election(app, ballots: int) -> None:
-    """The example election with *ballots* cast and voting closed (the tally sealed)."""
+    """The example election with *ballots* cast, voting closed and the reveal run to its end,
+    so the board holds every ballot's opening and the tally, as a juror verifies it last."""
     cast_ballots(app, open_election_with(app, ballots))
     with app.app_context(), writing(get_session()) as session:
         election = find_election(session, "ecc2016")
         close_election(session, BENCH, election, services.signer(), services.now())
+    with app.app_context():
+        while True:
+            with writing(get_session()) as session:
+                election = find_election(session, "ecc2016")
+                if not election.is_closed:
+                    break
+                advance(session, BENCH, election, services.signer(), services.now())
 
 
 @contextlib.contextmanager

@@ -102,6 +102,11 @@ def app(instance_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
             "TESTING": True,
             "INSTANCE_PATH": str(instance_path),
             "DATABASE_URL": database_url,
+            # Each ballot joins the board as it is cast, so that a test of something else can
+            # look it up at once; tests/test_batches.py runs the real policy and the timer.
+            "BATCH_SIZE": 1,
+            "BATCH_MINIMUM": 1,
+            "BATCH_TIMER": False,
         }
     )
     yield app

@@ -153,6 +153,27 @@ class ElectionFactory:
                 session, TEST_ACTOR, election, services.signer(), now or services.now()
             )
 
+    def reveal(self, slug: str, now: datetime | None = None) -> None:
+        """Run the whole reveal of a closed election as the stage remote does, step by step:
+        the last step puts the openings and the tally on the board."""
+        from voting.operations.reveal import advance
+
+        with self.app.app_context():
+            while True:
+                with writing(get_session()) as session:
+                    election = find_election(session, slug)
+                    if not election.is_closed:
+                        return
+                    advance(session, TEST_ACTOR, election, services.signer(), now or services.now())
+
+    def openings(self, slug: str) -> list[bytes]:
+        """The jury's openings file of a closed election, line by line."""
+        from voting.operations.sealed import openings_file
+
+        with self.app.app_context():
+            session = get_session()
+            return list(openings_file(session, find_election(session, slug)))
+
     def board(self, slug: str) -> list[bytes]:
         """The election's board file, line by line, as the export writes it."""
         with self.app.app_context():

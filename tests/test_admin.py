@@ -265,7 +265,7 @@ def test_open_and_close_need_confirmation(app, organiser, elections):
     post(organiser, "/admin/close", confirm="yes")
     lines = elections.board("ecc2016")
     report = verify.verify_board(lines)
-    assert report.ballots == 1 and report.state == "tallied"
+    assert report.ballots == 1 and report.state == "sealed" and report.tally is None
     assert not (Path(app.instance_path) / "keys" / "delivery" / "ecc2016.key").exists()
     with app.app_context():
         actions = [(r.actor, r.action) for r in get_session().query(ActivityRecord)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.helpers import definition_toml, vote_with_client
@@ -49,27 +49,30 @@ def test_receipt_lookups_that_find_nothing(client, elections):
     )
 
 
-def test_board_lists_newest_first_in_pages_and_checkpoints_every_50(app, elections):
-    election = elections.create(attendees=52)
+def test_board_lists_newest_first_in_pages_with_a_checkpoint_per_batch(app, elections):
+    app.config.update(BATCH_SIZE=50, BATCH_SECONDS=30, BATCH_MINIMUM=10)  # as shipped
+    start = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    app.config["VOTING_CLOCK"] = lambda: start
+    election = elections.create(attendees=52, now=start)
     for token in election.tokens[:52]:
         vote_with_client(app.test_client(), token, PICK)
     client = app.test_client()
     data = client.get("/board.json").get_json()
-    assert data["size"] == 4 + 52
-    assert [e["seq"] for e in data["entries"]] == list(range(55, 5, -1))
+    assert data["size"] == 4 + 50  # one batch of 50; two ballots wait for the next
+    assert [e["seq"] for e in data["entries"]] == list(range(53, 3, -1))
     assert data["pages"] == 2
     older = client.get("/board.json?page=2").get_json()
-    assert [e["seq"] for e in older["entries"]] == list(range(5, -1, -1))
-    # Opened at size 4; then due after 50 more entries: the checkpoint covers size 54.
+    assert [e["seq"] for e in older["entries"]] == list(range(3, -1, -1))
+    # Opened at size 4; the batch of 50 was signed as one checkpoint, nothing in between.
     assert data["checkpoint"]["size"] == 54
     sizes = [
         verify.open_checkpoint(line_note, board_key(client)).size
         for line_note in _checkpoint_notes(elections.board(election.slug))
     ]
-    assert sizes == [4, 54, 56]  # the last one is signed for the export itself
+    assert sizes == [4, 54]
     html = client.get("/board").get_data(as_text=True)
     assert data["checkpoint"]["fingerprint"] in html
-    assert "Entry 55" in html and "Entry 5<" not in html
+    assert "Entry 53" in html and "Entry 3<" not in html
     assert 'href="/board?page=2&amp;election=ecc2016"' in html
 
 
@@ -77,18 +80,6 @@ def _checkpoint_notes(lines: list[bytes]) -> list[str]:
     import json
 
     return [json.loads(line)["note"] for line in lines if b'"type":"checkpoint"' in line]
-
-
-def test_a_checkpoint_is_due_thirty_seconds_after_the_last(app, elections):
-    start = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    app.config["VOTING_CLOCK"] = lambda: start
-    election = elections.create(attendees=3, now=start)
-    client = app.test_client()
-    vote_with_client(app.test_client(), election.tokens[0], PICK)
-    assert client.get("/board.json").get_json()["checkpoint"]["size"] == 4  # opening only
-    app.config["VOTING_CLOCK"] = lambda: start + timedelta(seconds=31)
-    vote_with_client(app.test_client(), election.tokens[1], PICK)
-    assert client.get("/board.json").get_json()["checkpoint"]["size"] == 6
 
 
 def test_board_never_shows_choices_while_open(app, client, elections):

@@ -263,6 +263,14 @@ def test_board_export_and_verify(app, runner, elections, tmp_path):
     invoke_ok(runner, "board", "export", str(board))
     output = invoke_ok(runner, "board", "verify", str(board))
     assert "ballots: 1 of 3 eligible" in output
+    # Sealed: the public board shows no result before the reveal ends, but the jury's
+    # openings open it, and the verifier checks it is the result sealed at close.
+    assert "result: sealed until the reveal ends" in output and "jane-doe" not in output
+    assert '"ballot.unsealed"' not in board.read_text()
+    openings = tmp_path / "openings.jsonl"
+    assert "keep them private" in invoke_ok(runner, "board", "openings", str(openings))
+    output = invoke_ok(runner, "board", "verify", str(board), "--openings", str(openings))
+    assert "it is the tally sealed at close" in output
     assert "cluster-manager: winner jane-doe" in output
 
 

@@ -32,6 +32,13 @@ def post(client, path: str, **data):
     return client.post(path, data={"csrf_token": csrf_of(client, "/desk"), **data})
 
 
+def looked_up(client, person: int) -> str:
+    """The attendee page after the desk's look-up of their ballot (which is logged)."""
+    response = post(client, f"/desk/attendees/{person}/status")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
 def test_search_finds_by_name_email_and_organisation(desk, elections):
     elections.create(attendees=12)
     assert "Attendee 11" in desk.get("/desk?q=attendee 11").get_data(as_text=True)
@@ -42,14 +49,20 @@ def test_search_finds_by_name_email_and_organisation(desk, elections):
     assert "0 matches" in desk.get("/desk?q=nobody").get_data(as_text=True)
 
 
-def test_ballot_used_or_unused_never_how(app, desk, elections):
+def test_ballot_used_or_unused_never_how_and_every_look_up_is_logged(app, desk, elections):
     election = elections.create(attendees=3)
-    page = desk.get(f"/desk/attendees/{attendee_id(app, 1)}").get_data(as_text=True)
-    assert "not used yet" in page
+    person = attendee_id(app, 1)
+    page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+    assert "not used yet" not in page and "Look up the ballot" in page  # no look-up yet
+    assert "not used yet" in looked_up(desk, person)
     vote_with_client(app.test_client(), election.tokens[0], PICK)
-    page = desk.get(f"/desk/attendees/{attendee_id(app, 1)}").get_data(as_text=True)
+    page = looked_up(desk, person)
     assert "used: this attendee has voted" in page
     assert "Mario Rossi" not in page and "mario-rossi" not in page
+    with app.app_context():
+        records = get_session().query(ActivityRecord).filter_by(action="ballot status looked up")
+        looks = [(r.actor, r.attendee_id, r.detail) for r in records]
+    assert looks == [("desk-user", person, "unused"), ("desk-user", person, "used")]
 
 
 def test_reissue_revokes_the_old_link_and_the_new_one_votes(app, desk, elections):
@@ -98,7 +111,7 @@ def test_an_anonymous_card_stops_the_personal_ballot(app, desk, elections):
     assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 303
     post(desk, f"/desk/attendees/{person}/anonymous-card", confirm="yes")
     assert app.test_client().get(f"/v/{election.tokens[0]}").status_code == 410
-    page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+    page = looked_up(desk, person)
     assert "replaced by an anonymous card" in page
     assert "Print the card" not in page and "Send the link" not in page
     lines = elections.board(election.slug)
@@ -145,7 +158,7 @@ def test_after_close_the_desk_can_change_nothing(app, desk, elections):
         # The key was kept by the test helper; destroy it as `voting close` does.
         services.keys().destroy_delivery_key("ecc2016")
     person = attendee_id(app, 1)
-    page = desk.get(f"/desk/attendees/{person}").get_data(as_text=True)
+    page = looked_up(desk, person)
     assert "unknown (voting is over)" in page and "Replace the ballot" not in page
     assert post(desk, f"/desk/attendees/{person}/card", layout="a4").status_code == 400
 
@@ -173,7 +186,7 @@ def test_a_reprint_is_a_new_ballot_only_while_unused_and_the_attendee_hears_of_i
         assert "printed a new ballot card for you" in text and "/v/" not in text
         # A ballot already cast: no card, so nothing to hash and look up on the board.
         vote_with_client(app.test_client(), election.tokens[1], PICK)
-        page = desk.get(f"/desk/attendees/{second}").get_data(as_text=True)
+        page = looked_up(desk, second)
         assert "Print the card" not in page
         refused = post(desk, f"/desk/attendees/{second}/card", layout="badge")
         assert refused.status_code == 400

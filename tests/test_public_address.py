@@ -116,7 +116,8 @@ def test_the_console_refuses_too_and_says_why(no_public_url, runner, elections):
 def test_the_desk_cannot_print_a_card_that_points_nowhere(no_public_url, runner, elections):
     elections.create(attendees=1)
     desk = staff_client(no_public_url, runner, "desk")
-    page = desk.get("/desk/attendees/1").get_data(as_text=True)
+    token = csrf_of(desk, "/desk")
+    page = desk.post("/desk/attendees/1/status", data={"csrf_token": token}).get_data(as_text=True)
     form = next(f for f in parse_forms(page) if f["action"].endswith("/card"))
     refused = desk.post(form["action"], data=form["fields"])
     assert refused.status_code == 400 and MISSING in refused.get_data(as_text=True)

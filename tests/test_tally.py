@@ -64,8 +64,10 @@ def test_known_ballots_give_the_expected_tally(app, runner, elections, tmp_path)
     # The board's own recount agrees, independently of the database.
     board = tmp_path / "board.jsonl"
     assert runner.invoke(args=["board", "export", str(board)]).exit_code == 0
-    with board.open("rb") as handle:
-        report = verify.verify_board(handle)
+    openings = tmp_path / "openings.jsonl"
+    assert runner.invoke(args=["board", "openings", str(openings)]).exit_code == 0
+    with board.open("rb") as handle, openings.open("rb") as opened:
+        report = verify.verify_board(handle, openings=opened)
     assert report.tally == EXPECTED["categories"]
 
 

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.helpers import vote_with_client
+from tests.staff import staff_client
 from voting import verify
 
 PICK = {"cluster-manager": "jan-kowalski", "strategic-partnership": "iberian-textiles"}
@@ -47,8 +48,9 @@ def juror_python(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def juror_files(app, client, elections, tmp_path) -> Path:
-    """What a juror takes home: the board, the key, a checkpoint saved during voting."""
+def juror_files(app, client, runner, elections, tmp_path) -> Path:
+    """What a juror takes home: the board, the key, a checkpoint saved during voting, and
+    after the close the openings of the sealed result, downloaded with a jury account."""
     election = elections.create(attendees=3)
     vote_with_client(client, election.tokens[0], PICK)
     folder = tmp_path / "laptop"
@@ -58,6 +60,11 @@ def juror_files(app, client, elections, tmp_path) -> Path:
     elections.close(election.slug)
     (folder / "key.txt").write_text(client.get("/board/key").get_data(as_text=True))
     (folder / "board.jsonl").write_bytes(client.get("/board.jsonl").get_data())
+    assert client.get("/jury/openings.jsonl").status_code in (302, 303, 401, 403)
+    jury = staff_client(app, runner, "jury")
+    openings = jury.get("/jury/openings.jsonl")
+    assert openings.status_code == 200 and openings.headers["Cache-Control"] == "no-store"
+    (folder / "openings.jsonl").write_bytes(openings.get_data())
     shutil.copyfile(verify.__file__, folder / "verify.py")
     return folder
 
@@ -85,7 +92,20 @@ def test_one_file_verifier_in_a_bare_environment(juror_python, juror_files):
     assert result.returncode == 0, result.stderr
     assert "OK: the board verifies" in result.stdout
     assert "(pinned)" in result.stdout and "the board extends it" in result.stdout
+    # The public board keeps the result sealed; the jury's openings open it.
+    assert "result: sealed until the reveal ends" in result.stdout
+    assert "winner" not in result.stdout
+    result = run(
+        juror_python, juror_files, "board.jsonl", "--key", "key.txt", "--openings", "openings.jsonl"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "it is the tally sealed at close" in result.stdout
     assert "cluster-manager: winner jan-kowalski" in result.stdout
+    # Openings that say another choice do not open the ballot's seal.
+    openings = juror_files / "openings.jsonl"
+    openings.write_text(openings.read_text().replace("jan-kowalski", "jane-doe", 1))
+    result = run(juror_python, juror_files, "board.jsonl", "--openings", "openings.jsonl")
+    assert result.returncode == 1 and "do not match the seal" in result.stderr
     board = (juror_files / "board.jsonl").read_bytes().splitlines(keepends=True)
     (juror_files / "board.jsonl").write_bytes(b"".join(board[:5] + board[6:]))
     result = run(juror_python, juror_files, "board.jsonl", "--key", "key.txt")

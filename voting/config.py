@@ -38,6 +38,13 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LIMIT_INVALID_TOKENS": "30 per 10 minutes",
     "LIMIT_LOGIN_FAILURES": "10 per 15 minutes",
+    # Cast ballots join the public board in shuffled batches of BATCH_SIZE, or after
+    # BATCH_SECONDS with at least BATCH_MINIMUM waiting (the close takes the rest). Fewer than
+    # 10 would let a batch name its voters; voting/safety.py refuses it outside tests.
+    "BATCH_SIZE": 50,
+    "BATCH_SECONDS": 30,
+    "BATCH_MINIMUM": 10,
+    "BATCH_TIMER": True,  # each serving process publishes due batches itself (batch_timer.py)
     # How often the dashboard and the stage remote update their figures in place (live.js).
     "LIVE_UPDATE_SECONDS": 10,
 }

@@ -59,6 +59,9 @@ def write_default_config(instance: Path) -> bool:
         '# PUBLIC_URL = "https://vote.example.org"',
         "# PostgreSQL for large deployments (default: SQLite in this folder):",
         '# DATABASE_URL = "postgresql+psycopg://user@localhost/voting"',
+        "# Cast ballots join the public board in shuffled batches (at least 10 each):",
+        "# BATCH_SIZE = 50",
+        "# BATCH_SECONDS = 30",
         "",
     ]
     _write_private(path, "\n".join(lines).encode("utf-8"))

@@ -7,6 +7,7 @@ order (SQLite ``WITHOUT ROWID``, inserted sorted) so their order reveals nothing
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import (
@@ -100,6 +101,11 @@ class Election(Base):
     @property
     def is_revealed(self) -> bool:
         return self.state == "revealed"
+
+    @property
+    def reveals_at_close(self) -> bool:
+        """The election's file says reveal = "at-close": results are public from the close."""
+        return json.loads(self.definition).get("reveal") == "at-close"
 
     @property
     def is_over(self) -> bool:
@@ -249,15 +255,29 @@ class SpentToken(Base):
 
 
 class Ballot(Base):
-    """A cast ballot, keyed by its public log entry. The nonce opens its seal at close."""
+    """A cast ballot: durable at once, on the public log once its batch is published.
+
+    Keyed by a random id, not by time or position: nothing here orders ballots by when they
+    were cast. ``seq`` is its entry on the board, set when its shuffled batch joins the log.
+    """
 
     __tablename__ = "ballots"
+    __table_args__ = (
+        Index("ix_ballots_election_id_seq", "election_id", "seq"),
+        {"sqlite_with_rowid": False},
+    )
 
     election_id: Mapped[int] = mapped_column(
         ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
     )
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ballot_id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    # What its board entry will say (the spent token's hash and the seal of its choices),
+    # and the receipt derived from that; the nonce opens the seal when the reveal ends.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sealed: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(32))
+    receipt: Mapped[str] = mapped_column(String(19), unique=True)
+    seq: Mapped[int | None] = mapped_column(Integer)
 
     choices: Mapped[list[BallotChoice]] = relationship(cascade="all, delete-orphan")
 
@@ -268,14 +288,31 @@ class BallotChoice(Base):
     __tablename__ = "ballot_choices"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["election_id", "seq"], ["ballots.election_id", "ballots.seq"], ondelete="CASCADE"
+            ["election_id", "ballot_id"],
+            ["ballots.election_id", "ballots.ballot_id"],
+            ondelete="CASCADE",
         ),
+        {"sqlite_with_rowid": False},
     )
 
     election_id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ballot_id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
     nominee_id: Mapped[int | None] = mapped_column(ForeignKey("nominees.id"), index=True)
+
+
+class HeldEntry(Base):
+    """A log entry the board gets only when the reveal ends: the opened tally, the jury's
+    decisions of ties. Held here so that no public file shows a result before its moment."""
+
+    __tablename__ = "held_entries"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text)
 
 
 class AuditEntry(Base):

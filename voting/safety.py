@@ -18,6 +18,8 @@ from voting.instance import KeyStore
 # Placeholders people paste from tutorials; a real secret is 32+ random characters.
 KNOWN_BAD_SECRETS = {"", "dev", "development", "secret", "changeme", "change-me", "test", "key"}
 MIN_SECRET_LENGTH = 32
+# The fewest ballots a batch of the board may hold (but the last): see operations/batches.py.
+MIN_BATCH = 10
 
 
 class UnsafeConfiguration(Exception):
@@ -44,6 +46,8 @@ def problems(app: Flask) -> list[str]:
     keys = KeyStore(instance)
     if not keys.signing_key_path.exists():
         found.append("the signing key is missing; run `voting init`")
+    if int(app.config.get("BATCH_MINIMUM", 10)) < MIN_BATCH:
+        found.append(f"BATCH_MINIMUM is below {MIN_BATCH}: a batch that small names its voters")
     found += _missing_delivery_keys(app, keys)
     return found
 

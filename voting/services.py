@@ -8,7 +8,7 @@ request contexts, which this module reads.)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
@@ -17,6 +17,7 @@ from voting.domain.tokens import BallotTokenCodec
 from voting.errors import N_, NotInitialised
 from voting.instance import KeyStore
 from voting.operations.audit import LogSigner, LogTrees
+from voting.operations.batches import BatchPolicy
 
 
 def keys() -> KeyStore:
@@ -39,6 +40,16 @@ def signer() -> LogSigner:
 
 def log_trees() -> LogTrees:
     return current_app.extensions.setdefault("voting.trees", LogTrees())
+
+
+def batch_policy() -> BatchPolicy:
+    """When cast ballots join the board: BATCH_SIZE, BATCH_SECONDS, BATCH_MINIMUM."""
+    config = current_app.config
+    return BatchPolicy(
+        size=int(config["BATCH_SIZE"]),
+        every=timedelta(seconds=float(config["BATCH_SECONDS"])),
+        minimum=int(config["BATCH_MINIMUM"]),
+    )
 
 
 def board_origin_base() -> str:

@@ -30,6 +30,8 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
+import copy
 import hashlib
 import json
 import re
@@ -41,7 +43,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-FORMAT = "voting-board/1"
+FORMAT = "voting-board/2"
+OPENINGS_FORMAT = "voting-openings/1"
 ZERO_HASH = "0" * 64
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -437,6 +440,18 @@ def receipt_code(leaf: bytes) -> str:
     return "-".join(code[i : i + 4] for i in range(0, 16, 4))
 
 
+def ballot_receipt(data: dict) -> str:
+    """The receipt of a ballot entry's data (its token hash and seal): derived from the ballot
+    itself, not from where its batch put it, so it is known the moment the ballot is cast."""
+    return receipt_code(hashlib.sha256(canonical_json(data)).digest())
+
+
+def tally_commitment(tally: dict) -> str:
+    """What the sealed tally publishes at close: the hash of the tally and its nonce. The
+    tally entry that opens it when the reveal ends must hash to the same value."""
+    return hashlib.sha256(canonical_json(tally)).hexdigest()
+
+
 def normalize_receipt(text: str) -> str | None:
     """Read a receipt as a person may type it (any case, spaces, O for 0); None if it is not one."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
@@ -590,10 +605,13 @@ ENTRY_KINDS: dict[str, str] = {
     "tokens.added": "token hashes made eligible while open: late attendees, anonymous cards",
     "tokens.revoked": "token hashes revoked: an attendee withdrawn or handed an anonymous card",
     "tokens.reissued": "lost ballots replaced: old token hashes revoked, new ones added",
-    "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices",
+    "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices "
+    "(ballots join in shuffled batches)",
     "voting.closed": "voting closed",
+    "tally.sealed": "a commitment to the tally, made at close; the tally and the ballots' "
+    "openings join the board when the reveal ends",
     "ballot.unsealed": "a ballot's choices and the nonce that opens its seal",
-    "tally": "the count of the unsealed ballots",
+    "tally": "the count of the unsealed ballots, with the nonce that opens the sealed tally",
     "tie.decided": "the jury's choice between finalists tied for first place",
     "reveal.step": "one step of the reveal on stage; the last one ends it",
 }
@@ -638,6 +656,7 @@ class BoardReport:
     saved_checkpoint: Checkpoint | None = None
     kinds: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)
+    opened_privately: bool = False  # the tally comes from an openings file, not the board
 
     def lines(self) -> list[str]:
         pinned = "pinned" if self.key_pinned else "taken from the board; pin it with --key"
@@ -658,6 +677,12 @@ class BoardReport:
             )
         out.append(f"root: {self.root.hex()}")
         out.append(f"fingerprint of the whole board: {fingerprint(self.root)}")
+        if self.state == "sealed" and self.tally is None:
+            out.append(
+                "result: sealed until the reveal ends (the jury checks it now with --openings FILE)"
+            )
+        if self.opened_privately:
+            out.append("result: opened from the openings file; it is the tally sealed at close")
         for category in self.tally or []:
             decided = self.decisions.get(category["slug"])
             if decided:
@@ -682,13 +707,24 @@ class _Checker:
         self.spent: set[str] = set()
         self.sealed: dict[int, str] = {}
         self.unsealed: dict[int, dict[str, str | None]] = {}
+        self.commitment: str | None = None  # the sealed tally's, from close
         self.tally: list[dict] | None = None
         self.decisions: dict[str, str] = {}
         self.reveal_step = 0
+        self._bind_rules()
+
+    def _bind_rules(self) -> None:
         # One rule per registered kind: _election_defined for "election.defined", and so on.
         self._rules: dict[str, Callable[[int, dict], None]] = {
             kind: getattr(self, "_" + kind.replace(".", "_")) for kind in ENTRY_KINDS
         }
+
+    def sealed_copy(self) -> _Checker:
+        """This replay as it stood when the tally was sealed: for opening it privately."""
+        shadow = copy.copy(self)
+        shadow.phase, shadow.unsealed, shadow.tally = "sealed", {}, None
+        shadow._bind_rules()
+        return shadow
 
     def check(self, seq: int, kind: str, data: dict) -> None:
         rule = self._rules.get(kind)
@@ -786,8 +822,13 @@ class _Checker:
         self._require("open")
         self.phase = "closed"
 
-    def _ballot_unsealed(self, seq: int, data: dict) -> None:
+    def _tally_sealed(self, seq: int, data: dict) -> None:
         self._require("closed")
+        self.commitment = _expect_hash(data, "commitment")
+        self.phase = "sealed"
+
+    def _ballot_unsealed(self, seq: int, data: dict) -> None:
+        self._require("sealed")
         ballot = _expect_int(data, "ballot")
         if ballot not in self.sealed:
             raise ValueError(f"entry {ballot} is not a ballot")
@@ -803,7 +844,7 @@ class _Checker:
         self.unsealed[ballot] = choices
 
     def _tie_decided(self, seq: int, data: dict) -> None:
-        self._require("tallied")
+        self._require("tallied", "revealed")
         assert self.definition is not None and self.tally is not None
         award = data.get("award")
         result = next((c for c in self.tally if c["slug"] == award), None)
@@ -816,8 +857,9 @@ class _Checker:
         self.decisions[award] = data["winner"]
 
     def _reveal_step(self, seq: int, data: dict) -> None:
-        self._require("tallied")
-        assert self.definition is not None and self.tally is not None
+        """Steps go on while the tally is sealed; the last one comes after it was opened."""
+        self._require("sealed", "tallied")
+        assert self.definition is not None
         screens = reveal_screens([c["slug"] for c in self.definition["categories"]])
         step = _expect_int(data, "step")
         if step != self.reveal_step + 1 or step >= len(screens):
@@ -825,29 +867,49 @@ class _Checker:
         show, award = screens[step]
         if data.get("show") != show or data.get("award") != award:
             raise ValueError(f"reveal step {step} should show {show} of {award}")
-        if show == "winner":
+        if show == "summary":
+            # The tally is public by now: every tie the jury had to settle was settled.
+            if self.tally is None:
+                raise ValueError("the reveal ended before the sealed tally was opened")
+            undecided = [c["slug"] for c in self.tally if self._undecided(c)]
+            if undecided:
+                raise ValueError(
+                    f"the reveal ended before the jury decided the tie in {undecided[0]}"
+                )
+            self.phase = "revealed"
+        elif show == "winner" and self.tally is not None:
             result = next(c for c in self.tally if c["slug"] == award)
-            if needs_jury(self.definition["tie_rule"], result) and award not in self.decisions:
+            if self._undecided(result):
                 raise ValueError(
                     f"the winner of {award} was revealed before the jury decided the tie"
                 )
         self.reveal_step = step
-        if show == "summary":
-            self.phase = "revealed"
+
+    def _undecided(self, result: dict) -> bool:
+        assert self.definition is not None
+        tied = needs_jury(self.definition["tie_rule"], result)
+        return tied and result["slug"] not in self.decisions
 
     def _tally(self, seq: int, data: dict) -> None:
-        self._require("closed")
+        """The opened tally: the recount of the opened ballots, and what was sealed at close."""
+        self._require("sealed")
         missing = sorted(set(self.sealed) - set(self.unsealed))
         if missing:
             raise ValueError(f"ballot {missing[0]} was never unsealed")
         assert self.definition is not None
+        nonce = data.get("nonce")
+        if not isinstance(nonce, str) or not nonce:
+            raise ValueError("the tally has no nonce to open the sealed tally with")
         expected = {
             "ballots": len(self.sealed),
             "eligible": len(self.eligible - self.revoked),
             "categories": count_ballots(self.definition, self.unsealed.values()),
+            "nonce": nonce,
         }
         if data != expected:
-            raise ValueError("the sealed tally differs from the recount of the ballots")
+            raise ValueError("the tally differs from the recount of the ballots")
+        if tally_commitment(data) != self.commitment:
+            raise ValueError("the opened tally is not the one sealed at close")
         self.tally = expected["categories"]
         self.phase = "tallied"
 
@@ -993,20 +1055,20 @@ def _line_type(line: _Line) -> str | None:
 
 # Entries a signed checkpoint must follow at once: the fingerprints shown at opening, at the
 # sealed tally and at the end of the reveal are then on the board for whoever noted them.
-_MILESTONES = {"voting.opened": "opened", "tally": "tallied"}
-MILESTONE_KINDS = ("voting.opened", "tally", "reveal.step")
+_MILESTONES = {"voting.opened": "opened", "tally.sealed": "sealed"}
+MILESTONE_KINDS = ("voting.opened", "tally.sealed", "reveal.step")
 
 # What those fingerprints are called wherever they are shown: this report, the command line,
 # the stage, the console, the jury pages and the results (translated there, same words).
 FINGERPRINT_LABELS = {
     "opened": "fingerprint at opening",
-    "tallied": "fingerprint of the sealed result",
+    "sealed": "fingerprint of the sealed result",
     "revealed": "fingerprint after the reveal",
 }
 
 
 def milestone(kind: str, data: dict) -> str | None:
-    """Which milestone an entry is ("opened", "tallied", "revealed"), if any."""
+    """Which milestone an entry is ("opened", "sealed", "revealed"), if any."""
     if kind == "reveal.step" and data.get("show") == "summary":
         return "revealed"
     return _MILESTONES.get(kind)
@@ -1023,12 +1085,14 @@ def verify_board(
     partial: bool = False,
     key: str | None = None,
     saved_checkpoint: str | None = None,
+    openings: Iterable[bytes] | None = None,
 ) -> BoardReport:
     """Check a board file line by line; raise BoardError naming the first entry that fails.
 
     *key* pins the log's public key (a vkey line or PEM); without it the board's own key is
     used. *saved_checkpoint* is a checkpoint note kept from earlier: the board must extend
     it. Without *partial* the board must be complete: voting closed and the tally sealed.
+    *openings* (the jury's file, before the reveal ends) opens the sealed tally privately.
 
     The steps: read the header and the key, read the saved checkpoint, replay the entries
     and checkpoints one by one, then check that the log is whole.
@@ -1046,12 +1110,15 @@ def verify_board(
         raise BoardError("line 1", "the board defines no election")
     if header.get("election") != checker.definition["slug"]:
         raise BoardError("line 1", "the header names another election than the log")
-    if not partial and checker.phase not in ("tallied", "revealed"):
+    if not partial and checker.phase not in ("sealed", "tallied", "revealed"):
         raise BoardError(
             "end of file",
             f"the board ends while the election is {checker.phase}, before the sealed tally "
             "(use --partial to check a board exported while voting is open)",
         )
+    tally = checker.tally
+    if openings is not None:
+        tally = _open_privately(checker, openings, header)
     return BoardReport(
         election=checker.definition["slug"],
         origin=origin,
@@ -1062,13 +1129,52 @@ def verify_board(
         key_pinned=key is not None,
         eligible=len(checker.eligible - checker.revoked),
         ballots=len(checker.sealed),
-        tally=checker.tally,
+        tally=tally,
         checkpoints=replay.checkpoints,
         milestones=replay.milestones,
         saved_checkpoint=saved,
         kinds=replay.kinds,
         decisions=dict(checker.decisions),
+        opened_privately=openings is not None,
     )
+
+
+def _open_privately(checker: _Checker, lines: Iterable[bytes], header: dict) -> list[dict]:
+    """Open the sealed tally with the jury's openings file, by the board's own rules, on a
+    copy of the replay; if the board has already opened it, both openings must agree."""
+    if checker.phase not in ("sealed", "tallied", "revealed"):
+        raise BoardError("openings", "the board has no sealed tally to open")
+    shadow = checker.sealed_copy()
+    parsed = iter(_read_lines(lines))
+    first = next(parsed, None)
+    value = first.value if first else None
+    if not isinstance(value, dict) or value.get("type") != "openings":
+        raise BoardError("openings line 1", "not an openings file (no openings header)")
+    if value.get("format") != OPENINGS_FORMAT:
+        raise BoardError("openings line 1", f"unsupported format {value.get('format')!r}")
+    if value.get("origin") != header["origin"] or value.get("election") != header["election"]:
+        raise BoardError("openings line 1", "the openings are of another election's log")
+    for line in parsed:
+        where = f"openings line {line.number}"
+        item = line.value
+        kind = item.get("type") if isinstance(item, dict) else None
+        try:
+            if kind == "opening" and shadow.tally is None:
+                data = {k: item[k] for k in ("ballot", "choices", "nonce") if k in item}
+                shadow.check(-1, "ballot.unsealed", data)
+            elif kind == "tally" and shadow.tally is None and isinstance(item.get("data"), dict):
+                shadow.check(-1, "tally", item["data"])
+            else:
+                raise ValueError("expected the ballots' openings, then one tally")
+        except ValueError as exc:
+            raise BoardError(where, str(exc)) from None
+    if shadow.tally is None:
+        raise BoardError("openings", "the file ends before the tally")
+    if checker.tally is not None and (
+        shadow.tally != checker.tally or shadow.unsealed != checker.unsealed
+    ):
+        raise BoardError("openings", "the openings differ from those the board published")
+    return shadow.tally
 
 
 def _read_head(parsed: Iterator[_Line], key: str | None) -> tuple[dict, VerifierKey]:
@@ -1315,6 +1421,10 @@ def main(argv: list[str] | None = None) -> int:
         "--partial", action="store_true", help="accept a board exported while voting is open"
     )
     parser.add_argument(
+        "--openings",
+        help="the jury's openings file: open the sealed tally before the reveal ends",
+    )
+    parser.add_argument(
         "--certificate", help="check a certificate of results instead (needs --key)"
     )
     args = parser.parse_args(argv)
@@ -1325,8 +1435,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         key = _read_text(args.key)
         saved = _read_text(args.checkpoint)
-        with open(args.board, "rb") as handle:
-            report = verify_board(handle, partial=args.partial, key=key, saved_checkpoint=saved)
+        with contextlib.ExitStack() as files:
+            board = files.enter_context(open(args.board, "rb"))
+            openings = files.enter_context(open(args.openings, "rb")) if args.openings else None
+            report = verify_board(
+                board, partial=args.partial, key=key, saved_checkpoint=saved, openings=openings
+            )
     except (OSError, UnicodeDecodeError) as exc:
         name = getattr(exc, "filename", None) or "a file"
         print(f"FAILED: cannot read {name}: {exc}", file=sys.stderr)

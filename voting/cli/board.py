@@ -1,4 +1,5 @@
-"""`voting board export|verify`: the public audit board as a file, and its offline check."""
+"""`voting board export|openings|verify`: the public audit board as a file, the jury's
+openings of the sealed tally, and the offline check of both."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from flask.cli import AppGroup
 from voting import services, verify
 from voting.cli.common import election_option, operation, write_atomically
 from voting.db import get_session
-from voting.operations import audit
+from voting.errors import N_, StateError
+from voting.operations import audit, sealed
 from voting.operations.elections import find_election
 
 
@@ -33,6 +35,21 @@ def board_export(file: Path, election_slug: str | None) -> None:
     click.echo(f"wrote {final.size} entries to {file}; fingerprint {final.fingerprint}")
 
 
+@board_group.command("openings")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@election_option
+@operation
+def board_openings(file: Path, election_slug: str | None) -> None:
+    """Write the openings of the sealed tally, for the jury (not public before the reveal
+    ends): `voting board verify BOARD --openings FILE` checks the result with them."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    if not election.is_over:
+        raise StateError(N_("the openings exist once voting has closed"))
+    write_atomically(file, sealed.openings_file(session, election))
+    click.echo(f"wrote the openings of {election.slug} to {file}; keep them private")
+
+
 @board_group.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="Public key to pin.")
@@ -42,7 +59,14 @@ def board_export(file: Path, election_slug: str | None) -> None:
     help="A checkpoint saved earlier: the board must extend it.",
 )
 @click.option("--partial", is_flag=True, help="Accept a board exported while voting is open.")
-def board_verify(file: str, key: str | None, checkpoint: str | None, partial: bool) -> None:
+@click.option(
+    "--openings",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The jury's openings file: check the sealed result before the reveal ends.",
+)
+def board_verify(
+    file: str, key: str | None, checkpoint: str | None, partial: bool, openings: str | None
+) -> None:
     """Check a board file offline: signatures, chain, roots, eligibility, lifecycle, tally.
 
     The same code as `python -m voting.verify` (voting/verify.py, which a juror can copy).
@@ -51,4 +75,5 @@ def board_verify(file: str, key: str | None, checkpoint: str | None, partial: bo
     argv += ["--key", key] if key else []
     argv += ["--checkpoint", checkpoint] if checkpoint else []
     argv += ["--partial"] if partial else []
+    argv += ["--openings", openings] if openings else []
     sys.exit(verify.main(argv))

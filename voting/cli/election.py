@@ -81,7 +81,7 @@ def open_command(election_slug: str | None) -> None:
 )
 @operation
 def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
-    """Close voting, unseal the ballots on the log and seal the tally."""
+    """Close voting and seal the tally: it joins the board when the reveal ends."""
     session = get_session()
     election = find_election(session, election_slug)
     result = workflows.close_voting(
@@ -93,7 +93,7 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
         f"{election.slug} is closed: {cast.ballots} ballots cast of {cast.eligible} "
         f"eligible attendees ({tally['eligible']} ballots could be cast)"
     )
-    click.echo(verify.fingerprint_line("tallied", closed))
+    click.echo(verify.fingerprint_line("sealed", closed))
     if keep_delivery_key:
         click.echo("the delivery key was kept, as asked", err=True)
     elif result.delivery_key_destroyed:

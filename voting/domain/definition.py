@@ -21,6 +21,9 @@ TIE_RULES = {
     "shared": "the finalists tied for first place share the award",
 }
 METHODS = ("plurality",)
+# When the tally sealed at close is opened on the public board: when the reveal on stage
+# ends, or at once at close (an election with no stage).
+REVEAL_MODES = ("stage", "at-close")
 # ISO 3166-1 from pycountry, and Kosovo's XK, the user-assigned code the EU and others use.
 EXTRA_COUNTRIES = {"XK"}
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -100,6 +103,7 @@ class ElectionDefinition:
     mail: MailTexts | None = None  # None: the file has no [mail] table
     languages: tuple[str, ...] = ()  # the languages its texts come in; () for the app's
     place: str = ""  # where the event is held, for the certificate ("Brussels, Belgium")
+    reveal: str = "stage"
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -112,6 +116,7 @@ class ElectionDefinition:
 
         languages = {"languages": list(self.languages)} if self.languages else {}
         place = {"place": self.place} if self.place else {}  # boards before it stay the same
+        reveal = {"reveal": self.reveal} if self.reveal != "stage" else {}
         return with_translations(
             {
                 "slug": self.slug,
@@ -121,6 +126,7 @@ class ElectionDefinition:
                 "opens_at": when(self.opens_at),
                 "closes_at": when(self.closes_at),
                 **place,
+                **reveal,
                 **languages,
                 "categories": [
                     with_translations(
@@ -287,7 +293,17 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     reader.unknown_keys(
         election,
         "election",
-        {"slug", "title", "place", "timezone", "tie_rule", "opens_at", "closes_at", "languages"},
+        {
+            "slug",
+            "title",
+            "place",
+            "timezone",
+            "tie_rule",
+            "reveal",
+            "opens_at",
+            "closes_at",
+            "languages",
+        },
         ELECTION_TEXTS,
     )
     slug = reader.slug(election, "election")
@@ -302,6 +318,9 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     tie_rule = reader.text(election, "election", "tie_rule", required=False) or "jury"
     if tie_rule not in TIE_RULES:
         reader.fail("election.tie_rule", f"must be one of {', '.join(sorted(TIE_RULES))}")
+    reveal = reader.text(election, "election", "reveal", required=False) or "stage"
+    if reveal not in REVEAL_MODES:
+        reader.fail("election.reveal", f"must be one of {', '.join(REVEAL_MODES)}")
     opens_at = reader.moment(election, "opens_at", zone)
     closes_at = reader.moment(election, "closes_at", zone)
     if opens_at and closes_at and closes_at <= opens_at:
@@ -328,6 +347,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
         mail=mail,
         languages=languages,
         place=place,
+        reveal=reveal,
     )
 
 

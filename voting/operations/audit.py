@@ -12,20 +12,16 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.domain.times import as_utc
 from voting.models import AuditEntry, AuditHead, Checkpoint, Election
 
 _HASH = 32
-# While voting is open, a checkpoint is due after this many entries or this long.
-CHECKPOINT_EVERY_ENTRIES = 50
-CHECKPOINT_EVERY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -60,14 +56,15 @@ def _split(peaks: bytes) -> list[bytes]:
     return [peaks[i : i + _HASH] for i in range(0, len(peaks), _HASH)]
 
 
-# Built once: every cast runs them (see ballots.py on why statements are prebuilt).
+# Built once: every batch runs them (see ballots.py on why statements are prebuilt).
 _LOCK_HEAD = (
     select(AuditHead).where(AuditHead.election_id == bindparam("election")).with_for_update()
 )
 _INSERT_ENTRIES = insert(AuditEntry)
 
 
-def _locked_head(session: Session, election: Election) -> AuditHead:
+def locked_head(session: Session, election: Election) -> AuditHead:
+    """The log's head row, locked to the end of the transaction: the one writer of the log."""
     return session.execute(_LOCK_HEAD, {"election": election.id}).scalar_one()
 
 
@@ -75,10 +72,10 @@ def append_entries(
     session: Session, election: Election, items: Sequence[tuple[str, dict]]
 ) -> list[AuditEntry]:
     """Append entries (kind, data) in order under one lock of the head; return them."""
-    return _append(session, election, _locked_head(session, election), items)
+    return append_under_lock(session, election, locked_head(session, election), items)
 
 
-def _append(
+def append_under_lock(
     session: Session, election: Election, head: AuditHead, items: Sequence[tuple[str, dict]]
 ) -> list[AuditEntry]:
     peaks = _split(head.peaks)
@@ -89,7 +86,7 @@ def _append(
             raise ValueError(f"{kind!r} is not a kind of entry the board knows")
         body = verify.canonical_json({"seq": size, "prev": last.hex(), "kind": kind, "data": data})
         leaf = verify.leaf_hash(body)
-        receipt = verify.receipt_code(leaf) if kind == "ballot.cast" else None
+        receipt = verify.ballot_receipt(data) if kind == "ballot.cast" else None
         entries.append(
             AuditEntry(
                 election_id=election.id,
@@ -148,7 +145,7 @@ def checkpoint(
 
     *head* is the head row when the caller has already locked it.
     """
-    head = head or _locked_head(session, election)
+    head = head or locked_head(session, election)
     if head.size and head.size == head.checkpoint_size:
         latest = latest_checkpoint(session, election)
         if latest is not None:
@@ -163,25 +160,6 @@ def checkpoint(
     head.checkpoint_size, head.checkpoint_at = head.size, now
     session.flush()
     return signed
-
-
-def append_ballot(
-    session: Session, election: Election, data: dict, signer: LogSigner, now: datetime
-) -> AuditEntry:
-    """Append a cast ballot and, when one is due, sign a checkpoint that covers it.
-
-    A checkpoint is due 50 entries or 30 seconds after the last one; it is signed here, in
-    the cast's own transaction and under the same lock, so no second writer races the log.
-    """
-    head = _locked_head(session, election)
-    entry = _append(session, election, head, [("ballot.cast", data)])[0]
-    last_at = as_utc(head.checkpoint_at)
-    due = head.size - head.checkpoint_size >= CHECKPOINT_EVERY_ENTRIES or (
-        last_at is None or now - last_at >= CHECKPOINT_EVERY
-    )
-    if due:
-        checkpoint(session, election, signer, now, head)
-    return entry
 
 
 def latest_checkpoint(session: Session, election: Election) -> verify.Checkpoint | None:
@@ -429,8 +407,14 @@ class BoardCheck:
     failure: str | None
 
 
-def check_board(session: Session, election: Election, signer: LogSigner) -> BoardCheck:
-    """Export the board and verify it, as a juror would (partial while voting goes on)."""
+def check_board(
+    session: Session,
+    election: Election,
+    signer: LogSigner,
+    openings: Sequence[bytes] | None = None,
+) -> BoardCheck:
+    """Export the board and verify it, as a juror would (partial while voting goes on), with
+    the jury's *openings* of a sealed tally when given."""
     lines = list(export_board(session, election, signer))
     size = tree_head(session, election).size
     try:
@@ -438,6 +422,7 @@ def check_board(session: Session, election: Election, signer: LogSigner) -> Boar
             lines,
             partial=not election.is_over,
             key=signer.verifier_key(election.origin).vkey,
+            openings=openings,
         )
     except verify.BoardError as exc:
         return BoardCheck(size=size, report=None, failure=str(exc))

@@ -1,8 +1,9 @@
 """Admitting a ballot token and casting its ballot.
 
-Casting spends the token, stores the ballot and appends the sealed ballot to the log in
-the caller's one transaction: either all three are committed or none is. The spent
-token's primary key makes a second cast of the same token fail even when both race.
+Casting spends the token and stores the sealed ballot in the caller's one transaction:
+both are committed or neither is. The spent token's primary key makes a second cast of the
+same token fail even when both race. The ballot joins the public log with its batch
+(operations/batches.py), perhaps in this same transaction when its batch is due.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from voting.errors import (
     VotingError,
 )
 from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
-from voting.operations import audit
+from voting.operations import batches
 from voting.operations.audit import LogSigner
+from voting.operations.batches import DEFAULT_POLICY, BatchPolicy
 from voting.operations.layout import CategoryView, ballot_layout
 
 
@@ -164,25 +166,23 @@ def cast_ballot(
     submitted: dict[str, str],
     now: datetime,
     attempt: str = "",
+    policy: BatchPolicy = DEFAULT_POLICY,
 ) -> str:
-    """Spend the token, store the ballot and log it sealed; return the voter's receipt code.
+    """Spend the token and store the sealed ballot; return the voter's receipt code.
 
-    A checkpoint is signed in the same transaction when one is due. The caller commits;
-    the receipt may be shown only after that commit succeeded.
+    The receipt comes from the ballot's board entry-to-be (token hash and seal), so it is
+    the same before and after its batch is published. If this cast completes a batch, the
+    batch is published in the same transaction. The caller commits; the receipt may be
+    shown only after that commit succeeded.
     """
     ballot_pass = admit(session, codec, token, now, lock=True)
     election = ballot_pass.election
     categories = ballot_layout(session, election)
     choices = parse_choices(categories, submitted)
     nonce = secrets.token_hex(16)
-    entry = audit.append_ballot(
-        session,
-        election,
-        {"token": ballot_pass.token_hash.hex(), "sealed": verify.seal_choices(choices, nonce)},
-        signer,
-        now,
-    )
-    assert entry.receipt is not None
+    sealed = verify.seal_choices(choices, nonce)
+    receipt = verify.ballot_receipt({"token": ballot_pass.token_hash.hex(), "sealed": sealed})
+    ballot_id = secrets.token_bytes(16)  # random: no key that orders ballots by time
     # The spent token's primary key is the last guard: admit() locked the token's row (or,
     # on SQLite, the whole database), so a second cast of it normally never gets this far.
     nominee_ids = {(c.slug, n.slug): n.id for c in categories for n in c.nominees}
@@ -193,26 +193,37 @@ def cast_ballot(
             {
                 "election_id": election.id,
                 "token_hash": ballot_pass.token_hash,
-                "receipt": entry.receipt,
+                "receipt": receipt,
                 "attempt": _attempt_hash(attempt) if attempt else None,
             },
         )
     except IntegrityError:
         raise TokenSpent(N_("this ballot has already been cast")) from None
-    session.execute(_INSERT_BALLOT, {"election_id": election.id, "seq": entry.seq, "nonce": nonce})
+    session.execute(
+        _INSERT_BALLOT,
+        {
+            "election_id": election.id,
+            "ballot_id": ballot_id,
+            "token_hash": ballot_pass.token_hash,
+            "sealed": sealed,
+            "nonce": nonce,
+            "receipt": receipt,
+        },
+    )
     session.execute(
         _INSERT_CHOICES,
         [
             {
                 "election_id": election.id,
-                "seq": entry.seq,
+                "ballot_id": ballot_id,
                 "category_id": c.id,
                 "nominee_id": nominee_ids.get((c.slug, choices[c.slug] or "")),
             }
             for c in categories
         ],
     )
-    return entry.receipt
+    batches.publish_if_due(session, election, signer, now, policy)
+    return receipt
 
 
 def _attempt_hash(attempt: str) -> str:

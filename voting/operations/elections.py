@@ -10,18 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from voting import verify
 from voting.domain.definition import ElectionDefinition, MailTexts
 from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError, VotingError
-from voting.models import Attendee, Ballot, Category, Election, EligibleToken, Nominee
-from voting.operations import activity, audit
+from voting.models import Attendee, Category, Election, EligibleToken, Nominee
+from voting.operations import activity, audit, batches, sealed
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
-from voting.operations.results import count_election
 from voting.operations.tokens import personal_token_hashes
 
 
@@ -281,7 +280,9 @@ def close_election(
     *,
     keep_delivery_key: bool = False,
 ) -> CloseResult:
-    """Stop voting, unseal every ballot on the log, seal the tally and sign a checkpoint.
+    """Stop voting: publish the last batch of ballots, seal the tally and sign a checkpoint
+    (the fingerprint of the sealed result). The tally stays off the public board until the
+    reveal ends, or joins it at once for an election revealed at close.
 
     The delivery key is destroyed after the commit, unless kept (see workflows.close_voting).
     """
@@ -291,32 +292,19 @@ def close_election(
             election=election.slug,
             state=election.state,
         )
-    categories = load_categories(session, election)
-    slugs = {c.id: c.slug for c in categories}
-    nominee_slugs = {n.id: n.slug for c in categories for n in c.nominees}
-    ballots = session.execute(
-        select(Ballot)
-        .where(Ballot.election_id == election.id)
-        .order_by(Ballot.seq)
-        .options(selectinload(Ballot.choices))
-    ).scalars()
-    items: list[tuple[str, dict]] = [("voting.closed", {"at": iso_utc(now)})]
-    for ballot in ballots:
-        choices = {
-            slugs[choice.category_id]: nominee_slugs.get(choice.nominee_id)
-            if choice.nominee_id
-            else None
-            for choice in ballot.choices
-        }
-        items.append(
-            ("ballot.unsealed", {"ballot": ballot.seq, "choices": choices, "nonce": ballot.nonce})
-        )
-    audit.append_entries(session, election, items)
-    result = count_election(session, election, categories)
-    audit.append_entry(session, election, "tally", result)
+    batches.publish_batch(session, election, signer, now, policy=None)
+    audit.append_entry(session, election, "voting.closed", {"at": iso_utc(now)})
+    result = sealed.seal_tally(session, election)
     election.state = "closed"
     session.flush()
     signed = audit.checkpoint(session, election, signer, now)
+    if election.reveals_at_close:
+        sealed.publish(session, election)
+        election.state = "revealed"
+        awards = [c.slug for c in load_categories(session, election)]
+        election.reveal_step = len(verify.reveal_screens(awards)) - 1  # the summary
+        session.flush()
+        audit.checkpoint(session, election, signer, now)
     activity.record(
         session,
         election,

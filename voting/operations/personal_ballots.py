@@ -47,6 +47,23 @@ def ballot_status(
     return "unused"
 
 
+def look_up_status(
+    session: Session,
+    actor: str,
+    election: Election,
+    attendee: Attendee,
+    delivery_key: bytes | None,
+    now: datetime,
+) -> str:
+    """The desk's look-up of an attendee's ballot status, on the record: a staff account that
+    watches whether someone has voted (and the board at the same time) leaves its trace."""
+    status = ballot_status(session, election, attendee, delivery_key)
+    activity.record(
+        session, election, actor, "ballot status looked up", now, attendee=attendee, detail=status
+    )
+    return status
+
+
 def _locked_token(session: Session, election: Election, digest: bytes) -> EligibleToken | None:
     """The token's eligible row, locked: a cast of it waits for us, or we wait for the cast."""
     return session.execute(

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from voting import verify
 from voting.domain.times import as_utc
 from voting.errors import N_, StateError, VotingError
-from voting.models import AuditEntry, Checkpoint, Election
-from voting.operations import activity, audit
+from voting.models import Checkpoint, Election
+from voting.operations import activity, audit, sealed
 from voting.operations.attendees import count_attendees
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
@@ -50,8 +50,8 @@ class RevealState:
     awards: list[CategoryResult] = field(default_factory=list)
     waiting_for_jury: str | None = None  # an award whose tie blocks the next step
     tied: list[str] = field(default_factory=list)  # the finalists the jury chooses between
-    # The milestones' fingerprints so far ("opened", "tallied", "revealed"), as verify.py
-    # names them; sealed_fingerprint is the "tallied" one, shown before the first reveal.
+    # The milestones' fingerprints so far ("opened", "sealed", "revealed"), as verify.py
+    # names them; sealed_fingerprint is the "sealed" one, shown before the first reveal.
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -66,27 +66,8 @@ class RevealState:
         return next((a for a in self.awards if a.slug == slug), None)
 
 
-def _entries(session: Session, election: Election, kind: str) -> list[dict]:
-    bodies = session.execute(
-        select(AuditEntry.body)
-        .where(AuditEntry.election_id == election.id, AuditEntry.kind == kind)
-        .order_by(AuditEntry.seq)
-    ).scalars()
-    return [json.loads(body)["data"] for body in bodies]
-
-
 def jury_decisions(session: Session, election: Election) -> dict[str, str]:
-    return {d["award"]: d["winner"] for d in _entries(session, election, "tie.decided")}
-
-
-def sealed_tally(session: Session, election: Election) -> tuple[dict, bytes] | None:
-    """The tally as sealed on the log at close, and that entry's hash."""
-    row = session.execute(
-        select(AuditEntry.body, AuditEntry.leaf_hash).where(
-            AuditEntry.election_id == election.id, AuditEntry.kind == "tally"
-        )
-    ).first()
-    return (json.loads(row.body)["data"], row.leaf_hash) if row else None
+    return sealed.decisions(session, election)
 
 
 def reveal_state(session: Session, election: Election) -> RevealState:
@@ -94,10 +75,9 @@ def reveal_state(session: Session, election: Election) -> RevealState:
     categories = load_categories(session, election)
     screens = verify.reveal_screens([c.slug for c in categories])
     fingerprints = audit.fingerprints_shown(session, election)
-    sealed = sealed_tally(session, election) if election.is_over else None
-    if sealed is None:
+    tally = sealed.tally(session, election) if election.is_over else None
+    if tally is None:
         return RevealState(election, 0, screens, None, fingerprints=fingerprints)
-    tally, _leaf = sealed
     decisions = jury_decisions(session, election)
     step = election.reveal_step
     shown = {screen: index for index, screen in enumerate(screens)}
@@ -140,14 +120,15 @@ def reveal_state(session: Session, election: Election) -> RevealState:
         if verify.needs_jury(election.tie_rule, result) and upcoming[1] not in decisions:
             waiting, tied = upcoming[1], result["winners"]
     return RevealState(
-        election, step, screens, fingerprints.get("tallied"), awards, waiting, tied, fingerprints
+        election, step, screens, fingerprints.get("sealed"), awards, waiting, tied, fingerprints
     )
 
 
 def advance(
     session: Session, actor: str, election: Election, signer: LogSigner, now: datetime
 ) -> RevealState:
-    """Show the next screen: one log entry; the last one makes the results public."""
+    """Show the next screen: one log entry. The last one makes the results public: the
+    ballots' openings, the tally and the jury's decisions join the board just before it."""
     if not election.is_closed:
         raise StateError(
             N_("the reveal is over")
@@ -162,6 +143,8 @@ def advance(
     assert state.next_screen is not None
     show, award = state.next_screen
     step = state.step + 1
+    if show == "summary":
+        sealed.publish(session, election)
     audit.append_entry(
         session, election, "reveal.step", {"step": step, "show": show, "award": award}
     )
@@ -181,11 +164,11 @@ def decide_tie(
     session: Session, actor: str, election: Election, award: str, winner: str, now: datetime
 ) -> None:
     """Record the jury's choice between finalists tied for first place (tie rule "jury")."""
-    if not election.is_closed:
+    if not _ties_open(election):
         raise StateError(N_("ties are decided after voting closes and before the reveal ends"))
-    sealed = sealed_tally(session, election)
-    assert sealed is not None
-    result = next((r for r in sealed[0]["categories"] if r["slug"] == award), None)
+    tally = sealed.tally(session, election)
+    assert tally is not None
+    result = next((r for r in tally["categories"] if r["slug"] == award), None)
     if result is None or not verify.needs_jury(election.tie_rule, result):
         raise VotingError(
             N_("the award %(award)s has no tie for the jury to decide"), award=repr(award[:64])
@@ -194,11 +177,8 @@ def decide_tie(
         raise StateError(N_("the jury has already decided this tie"))
     if winner not in result["winners"]:
         raise VotingError(N_("the winner must be one of the finalists tied for first place"))
-    audit.append_entry(
-        session,
-        election,
-        "tie.decided",
-        {"award": award, "winner": winner, "tied": result["winners"]},
+    sealed.record_decision(
+        session, election, {"award": award, "winner": winner, "tied": result["winners"]}
     )
     activity.record(
         session, election, actor, "jury decision recorded", now, detail=f"{award}: {winner}"
@@ -241,12 +221,17 @@ def final_results(session: Session, election: Election) -> dict:
 def ties_for_the_jury(session: Session, election: Election) -> list[str]:
     """Awards tied for first place that the jury must still settle (tie rule "jury"),
     by title: the reveal will stop at each until its decision is recorded."""
-    sealed = sealed_tally(session, election) if election.is_closed else None
-    if sealed is None:
+    tally = sealed.tally(session, election) if _ties_open(election) else None
+    if tally is None:
         return []
     decided = jury_decisions(session, election)
     return [
         result["title"]
-        for result in sealed[0]["categories"]
+        for result in tally["categories"]
         if verify.needs_jury(election.tie_rule, result) and result["slug"] not in decided
     ]
+
+
+def _ties_open(election: Election) -> bool:
+    """Ties are decided before the reveal ends; with a reveal at close, after it."""
+    return election.is_closed or (election.is_revealed and election.reveals_at_close)

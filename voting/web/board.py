@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from voting import services, verify
 from voting.db import get_session
 from voting.models import Election
-from voting.operations import audit
+from voting.operations import audit, batches
 from voting.web.auth import public
 from voting.web.board_entries import KINDS, describe
 from voting.web.common import ascii_number, election_from_request, page_number
@@ -154,6 +154,16 @@ def _receipt_proof(code: str):
 @public
 def receipt(code: str):
     found = _receipt_proof(code)
+    if found is None and batches.waiting_receipt(get_session(), code) is not None:
+        return message_page(
+            _("Your ballot is recorded"),
+            _(
+                "Ballots join the public board in batches, in random order, so that nobody "
+                "can tell from the board when a ballot was cast. Yours is recorded and will "
+                "appear with the next batch, usually within a minute: look it up again then."
+            ),
+            200,
+        )
     if found is None:
         return message_page(
             _("Receipt not found"),
@@ -173,6 +183,10 @@ def receipt(code: str):
 def receipt_json(code: str):
     found = _receipt_proof(code)
     if found is None:
+        waiting = batches.waiting_receipt(get_session(), code)
+        if waiting is not None:
+            # Accepted, not yet on the board: it comes with the next batch.
+            return jsonify({"receipt": verify.normalize_receipt(code), "status": "pending"}), 202
         return jsonify({"error": "no ballot has this receipt code"}), 404
     return jsonify(
         {

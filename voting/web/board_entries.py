@@ -66,13 +66,18 @@ def _summary(kind: str, data: dict) -> str:
             count,
         )
     if kind == "ballot.cast":
-        return _("Ballot cast; its choices stay sealed until voting closes.")
+        return _("Ballot cast; its choices stay sealed until the results are revealed.")
     if kind == "voting.closed":
         return _("Voting closed.")
     if kind == "ballot.unsealed":
         return _("Ballot %(seq)d unsealed.", seq=data.get("ballot", 0))
+    if kind == "tally.sealed":
+        return _("Result sealed: it is published when the reveal ends.")
     if kind == "tally":
-        return _("Tally sealed: %(count)d ballots counted.", count=data.get("ballots", 0))
+        return _(
+            "Tally published: %(count)d ballots counted; it opens the sealed result.",
+            count=data.get("ballots", 0),
+        )
     if kind == "tie.decided":
         return _(
             "The jury decided the tie in %(award)s: %(winner)s.",

@@ -1,5 +1,6 @@
 """The help desk: find an attendee, reprint their card, resend their link, replace a lost
-ballot. The desk sees whether a ballot was used, never how."""
+ballot. The desk sees whether a ballot was used, never how, and only by a look-up that the
+activity log records."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from voting.errors import N_, KeyMissing, StateError, VotingError
 from voting.mail.sending import resend_link
 from voting.models import Attendee, Election
 from voting.operations.attendees import find_attendees
-from voting.operations.personal_ballots import ballot_status, reissue, revoke_personal
+from voting.operations.personal_ballots import look_up_status, reissue, revoke_personal
 from voting.web.auth import roles_required
 from voting.web.common import actor, attendee_or_404, election_from_request, pdf_response
 from voting.web.texts import error_text
@@ -62,16 +63,33 @@ def search():
 @bp.get("/attendees/<int(max=2147483647):attendee_id>")
 @roles_required(*STAFF)
 def attendee(attendee_id: int):
+    """The attendee's details; whether their ballot was used only after a look-up."""
     election, person = attendee_or_404(attendee_id)
-    key = _delivery_key(election)
+    return _attendee_page(election, person, None)
+
+
+@bp.post("/attendees/<int(max=2147483647):attendee_id>/status")
+@roles_required(*STAFF)
+def status(attendee_id: int):
+    """Look the ballot up (used or not), recorded in the activity log, and offer what fits."""
+    election, person = attendee_or_404(attendee_id)
+    session = get_session()
+    with writing(session):
+        found = look_up_status(
+            session, actor(), election, person, _delivery_key(election), services.now()
+        )
+    return _attendee_page(election, person, found)
+
+
+def _attendee_page(election: Election, person: Attendee, status: str | None):
     return render_template(
         "desk/attendee.html",
         election=election,
         attendee=person,
-        ballot=(status := ballot_status(get_session(), election, person, key)),
-        ballot_label=_ballot_label(status),
+        ballot=status,
+        ballot_label=_ballot_label(status) if status else None,
         layouts=sorted(LAYOUTS),
-        can_change=not election.is_over and key is not None,
+        can_change=not election.is_over and _delivery_key(election) is not None,
         organiser=current_user.role == "organiser",
     )
 

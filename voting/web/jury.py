@@ -1,13 +1,15 @@
-"""The jury's pages: read-only. Overview, the log with filters, and the files to take home."""
+"""The jury's pages: read-only. Overview, the log with filters, and the files to take home,
+among them the openings of the sealed result, which only the jury has before the reveal ends."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 
 from voting import services
 from voting.db import get_session
 from voting.models import Election
-from voting.operations import audit
+from voting.operations import audit, sealed
 from voting.operations.results import eligible_count, turnout
 from voting.web.auth import roles_required
 from voting.web.board import board_page
@@ -26,6 +28,8 @@ def _election() -> Election:
 def overview():
     election = _election()
     session = get_session()
+    held = sealed.is_held(session, election)
+    openings = list(sealed.openings_file(session, election)) if held else None
     return render_template(
         "jury/overview.html",
         election=election,
@@ -34,7 +38,8 @@ def overview():
         head=audit.tree_head(session, election),
         checkpoint=audit.latest_checkpoint(session, election),
         fingerprints=audit.fingerprints_shown(session, election),
-        check=audit.check_board(session, election, services.signer()),
+        check=audit.check_board(session, election, services.signer(), openings=openings),
+        openings_ready=election.is_over,
         vkey=services.signer().verifier_key(election.origin).vkey,
     )
 
@@ -47,3 +52,20 @@ def log():
     receipt = request.args.get("receipt", "").strip() or None
     view = board_page(election, kind=kind, receipt=receipt, page=page_number())
     return render_template("jury/log.html", receipt=receipt or "", **view)
+
+
+@bp.get("/openings.jsonl")
+@roles_required("jury", "organiser")
+def openings():
+    """The openings of the sealed tally: the result, checkable before the stage reveals it."""
+    election = _election()
+    if not election.is_over:
+        abort(409, description=_("The openings exist once voting has closed."))
+    return Response(
+        b"".join(sealed.openings_file(get_session(), election)),
+        mimetype="application/jsonl",
+        headers={
+            "Content-Disposition": f'attachment; filename="openings-{election.slug}.jsonl"',
+            "Cache-Control": "no-store",
+        },
+    )

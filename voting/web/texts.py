@@ -58,7 +58,7 @@ def translated(item: object, field: str) -> str:
 # The fingerprints shown in the room, named as voting/verify.py prints them (same words).
 FINGERPRINT_LABELS = {
     "opened": _l("Fingerprint at opening"),
-    "tallied": _l("Fingerprint of the sealed result"),
+    "sealed": _l("Fingerprint of the sealed result"),
     "revealed": _l("Fingerprint after the reveal"),
 }
 

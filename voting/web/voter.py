@@ -256,7 +256,14 @@ def cast():
     try:
         with writing(db):
             receipt = cast_ballot(
-                db, services.codec(), services.signer(), token, submitted, services.now(), attempt
+                db,
+                services.codec(),
+                services.signer(),
+                token,
+                submitted,
+                services.now(),
+                attempt,
+                services.batch_policy(),
             )
     except TokenSpent:
         # A double tap, or a retry after a lost response: the ballot is in; show its receipt.

@@ -1,0 +1,152 @@
+"""The result sealed at close, held back from the public board until the reveal ends.
+
+At close the board gets only a commitment to the tally (its hash with a random nonce);
+the tally itself, and the jury's decisions of ties, wait here. When the reveal ends (or at
+once, for an election revealed at close) the ballots' openings, the tally and the
+decisions join the board, and the verifier checks that the tally opens the commitment.
+Until then the jury may take the openings home as a file and check the result privately.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from voting import verify
+from voting.models import AuditEntry, Ballot, Election, HeldEntry
+from voting.operations import audit
+from voting.operations.layout import load_categories
+from voting.operations.results import count_election
+
+
+def seal_tally(session: Session, election: Election) -> dict:
+    """Count the ballots, log the commitment to the tally and hold the tally; return it."""
+    tally = count_election(session, election, load_categories(session, election))
+    opened = {**tally, "nonce": secrets.token_hex(16)}
+    audit.append_entry(
+        session, election, "tally.sealed", {"commitment": verify.tally_commitment(opened)}
+    )
+    _hold(session, election, "tally", opened)
+    return tally
+
+
+def _hold(session: Session, election: Election, kind: str, data: dict) -> None:
+    position = session.scalar(
+        select(func.count()).select_from(HeldEntry).where(HeldEntry.election_id == election.id)
+    )
+    session.add(
+        HeldEntry(
+            election_id=election.id,
+            position=position or 0,
+            kind=kind,
+            data=verify.canonical_json(data).decode("utf-8"),
+        )
+    )
+    session.flush()
+
+
+def _held(session: Session, election: Election) -> list[tuple[str, dict]]:
+    rows = session.execute(
+        select(HeldEntry.kind, HeldEntry.data)
+        .where(HeldEntry.election_id == election.id)
+        .order_by(HeldEntry.position)
+    )
+    return [(kind, json.loads(data)) for kind, data in rows]
+
+
+def is_held(session: Session, election: Election) -> bool:
+    """The tally is sealed and not yet on the public board."""
+    return any(kind == "tally" for kind, _data in _held(session, election))
+
+
+def _logged(session: Session, election: Election, kind: str) -> list[dict]:
+    bodies = session.execute(
+        select(AuditEntry.body)
+        .where(AuditEntry.election_id == election.id, AuditEntry.kind == kind)
+        .order_by(AuditEntry.seq)
+    ).scalars()
+    return [json.loads(body)["data"] for body in bodies]
+
+
+def tally(session: Session, election: Election) -> dict | None:
+    """The tally of a closed election, held or published (without its nonce); None before."""
+    found = [d for k, d in _held(session, election) if k == "tally"] or _logged(
+        session, election, "tally"
+    )
+    if not found:
+        return None
+    return {key: value for key, value in found[0].items() if key != "nonce"}
+
+
+def decisions(session: Session, election: Election) -> dict[str, str]:
+    """The jury's decisions of ties, held or published: award -> winner."""
+    held = [d for k, d in _held(session, election) if k == "tie.decided"]
+    return {d["award"]: d["winner"] for d in held + _logged(session, election, "tie.decided")}
+
+
+def record_decision(session: Session, election: Election, data: dict) -> None:
+    """A tie decided by the jury: held with the tally, or logged if the tally is public."""
+    if is_held(session, election):
+        _hold(session, election, "tie.decided", data)
+    else:
+        audit.append_entry(session, election, "tie.decided", data)
+
+
+def openings(session: Session, election: Election) -> Iterator[dict]:
+    """Each ballot's choices and the nonce that opens its seal, in board order."""
+    categories = load_categories(session, election)
+    slugs = {c.id: c.slug for c in categories}
+    nominee_slugs = {n.id: n.slug for c in categories for n in c.nominees}
+    ballots = session.execute(
+        select(Ballot)
+        .where(Ballot.election_id == election.id)
+        .order_by(Ballot.seq)
+        .options(selectinload(Ballot.choices))
+    ).scalars()
+    for ballot in ballots:
+        choices = {
+            slugs[choice.category_id]: nominee_slugs.get(choice.nominee_id)
+            if choice.nominee_id
+            else None
+            for choice in ballot.choices
+        }
+        yield {"ballot": ballot.seq, "choices": choices, "nonce": ballot.nonce}
+
+
+def publish(session: Session, election: Election) -> None:
+    """Put the openings, the tally and the jury's decisions on the public board."""
+    held = _held(session, election)
+    if not any(kind == "tally" for kind, _data in held):
+        return
+    items = [("ballot.unsealed", opening) for opening in openings(session, election)]
+    audit.append_entries(session, election, items + held)
+    session.execute(delete(HeldEntry).where(HeldEntry.election_id == election.id))
+    session.flush()
+
+
+def openings_file(session: Session, election: Election) -> Iterator[bytes]:
+    """The jury's file: what `verify.py board.jsonl --openings FILE` opens the tally with."""
+    opened = [d for k, d in _held(session, election) if k == "tally"] or _logged(
+        session, election, "tally"
+    )
+    if not opened:
+        raise LookupError(f"{election.slug} has no sealed tally")
+    yield _line(
+        {
+            "type": "openings",
+            "format": verify.OPENINGS_FORMAT,
+            "election": election.slug,
+            "origin": election.origin,
+        }
+    )
+    for opening in openings(session, election):
+        yield _line({"type": "opening", **opening})
+    yield _line({"type": "tally", "data": opened[0]})
+
+
+def _line(value: dict) -> bytes:
+    return verify.canonical_json(value) + b"\n"
