@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import vote_with_client
+from tests.helpers import RECEIPT, vote_with_client
 from tests.server import Gunicorn, HttpVoter
 from voting import verify
 from voting.batch_timer import publish_due_batches
@@ -164,3 +164,51 @@ def test_several_workers_publish_each_batch_once_and_the_timer_publishes_the_res
             runs.append(current)
             current = 0
     assert sum(runs) == 70 and len(runs) >= 2 and min(runs) >= 10, runs
+
+
+@pytest.mark.server
+def test_closing_while_ballots_are_cast_leaves_no_receipt_off_the_board(
+    app, elections, instance_path, database_url
+):
+    """A cast in flight when voting closes either joins the last batch or is refused: no
+    voter holds a receipt for a ballot that the board and the tally never saw."""
+    election = elections.create(attendees=150)
+    server = Gunicorn(instance_path, database_url, workers=3)
+    receipts: list[str] = []
+    lock = threading.Lock()
+    tokens = iter(election.tokens)
+
+    def vote() -> None:
+        while True:
+            with lock:
+                token = next(tokens, None)
+            if token is None:
+                return
+            voter = HttpVoter(server.url)
+            try:
+                response = voter.cast(voter.reach_review(token, PICK))
+            except AssertionError:  # the ballot page said voting has closed
+                return
+            if response.status_code == 303:
+                match = RECEIPT.search(voter.get("/receipt").text)
+                with lock:
+                    receipts.append(match.group(0))
+
+    threads = [threading.Thread(target=vote) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        while len(receipts) < 40:
+            time.sleep(0.05)
+        elections.close(election.slug)
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    report = verify.verify_board(elections.board(election.slug))
+    assert report.ballots == len(receipts) < 150
+    on_board = {
+        verify.ballot_receipt(entry["data"])
+        for entry in cast_entries(board_lines(elections, election.slug))
+    }
+    assert on_board == set(receipts)

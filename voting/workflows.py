@@ -17,6 +17,7 @@ from voting.db import DatabaseSession, done_reading, writing
 from voting.domain.import_plan import ImportPlan
 from voting.domain.roster import Roster, RosterError, parse_roster
 from voting.errors import N_, StateError, VotingError
+from voting.mail.notices import send_participation_notices
 from voting.mail.sending import tell_of_new_card
 from voting.models import Attendee, Election
 from voting.operations import attendees, elections, personal_ballots, tokens
@@ -177,9 +178,15 @@ def stage_attendees(
 
 
 def close_voting(
-    session: DatabaseSession, actor: str, election: Election, *, keep_delivery_key: bool = False
+    session: DatabaseSession,
+    actor: str,
+    election: Election,
+    *,
+    keep_delivery_key: bool = False,
+    notify: bool = False,
 ) -> elections.CloseResult:
-    """Close voting and seal the tally; then, once that is committed, destroy the delivery key.
+    """Close voting and seal the tally; then, once that is committed, send the participation
+    notices if asked (the key alone can tell who voted), and destroy the delivery key.
 
     From then on nobody can link a ballot to an attendee. Destroying the key is logged
     only once it has happened.
@@ -193,6 +200,9 @@ def close_voting(
             services.now(),
             keep_delivery_key=keep_delivery_key,
         )
+    if notify:
+        notices = send_participation_notices(session, actor, election, final=not keep_delivery_key)
+        result = dataclasses.replace(result, notices=notices)
     if keep_delivery_key or not services.keys().destroy_delivery_key(election.slug):
         return result
     with writing(session):

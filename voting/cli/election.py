@@ -79,13 +79,19 @@ def open_command(election_slug: str | None) -> None:
     is_flag=True,
     help="Do not destroy the delivery key (it can then still link ballots to attendees).",
 )
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Email every attendee whether a ballot was cast with their credential, before the "
+    "delivery key is destroyed.",
+)
 @operation
-def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
+def close_command(election_slug: str | None, keep_delivery_key: bool, notify: bool) -> None:
     """Close voting and seal the tally: it joins the board when the reveal ends."""
     session = get_session()
     election = find_election(session, election_slug)
     result = workflows.close_voting(
-        session, COMMAND_LINE, election, keep_delivery_key=keep_delivery_key
+        session, COMMAND_LINE, election, keep_delivery_key=keep_delivery_key, notify=notify
     )
     tally, closed = result.tally, result.checkpoint
     cast = turnout(session, election)
@@ -94,6 +100,8 @@ def close_command(election_slug: str | None, keep_delivery_key: bool) -> None:
         f"eligible attendees ({tally['eligible']} ballots could be cast)"
     )
     click.echo(verify.fingerprint_line("sealed", closed))
+    if result.notices is not None:
+        click.echo(f"participation notices: {result.notices}")
     if keep_delivery_key:
         click.echo("the delivery key was kept, as asked", err=True)
     elif result.delivery_key_destroyed:

@@ -72,6 +72,38 @@ def card_printed_message(
     return _envelope(subject, text, html, email, name, sender)
 
 
+def participation_message(
+    election: Election,
+    name: str,
+    language: str,
+    email: str,
+    sender: str,
+    status: str,
+    *,
+    final: bool,
+) -> EmailMessage:
+    """Tells an attendee at close whether a ballot was cast with their credential (*status*
+    as the desk sees it: used, unused, card), so that a ballot cast in their name is found."""
+    texts = mail_texts(election)
+    with force_locale(language):
+        context = {
+            "election": election,
+            "name": name,
+            "status": status,
+            "final": final,
+            "contact": texts.contact,
+        }
+        title = translated(election, "title")
+        subject = (
+            _("A ballot was cast with your credential: %(title)s", title=title)
+            if status == "used"
+            else _("No ballot was cast with your credential: %(title)s", title=title)
+        )
+        text = render_template("mail/participation.txt", **context)
+        html = render_template("mail/participation.html", **context)
+    return _envelope(subject, text, html, email, name, sender)
+
+
 def _envelope(  # type: ignore[no-untyped-def]
     subject: str, text: str, html: str, email: str, name: str, sender: str
 ) -> EmailMessage:

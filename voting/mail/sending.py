@@ -63,7 +63,7 @@ class _Composer:
         )
 
 
-def _send(mailer: Mailer, message) -> str | None:  # type: ignore[no-untyped-def]
+def send_one(mailer: Mailer, message) -> str | None:  # type: ignore[no-untyped-def]
     """Send one message outside any transaction; the mail server's reason if it failed."""
     try:
         mailer.send(message)
@@ -150,7 +150,7 @@ def _run(
                         attendee = session.get_one(Attendee, attendee_id)
                         message = composer.message(attendee, job.kind)
                         done_reading(session)
-                        failure = _send(mailer, message)
+                        failure = send_one(mailer, message)
                         if failure is None:
                             summary.sent += 1
                         else:
@@ -220,7 +220,7 @@ def resend_link(session: DatabaseSession, actor: str, attendee: Attendee) -> str
         raise StateError(N_("this attendee's link is being sent right now; try again shortly"))
     message = composer.message(attendee)
     with Mailer(settings) as mailer:
-        failure = _send(mailer, message)
+        failure = send_one(mailer, message)
     with writing(session):
         delivery.record_resend(session, actor, election, attendee, services.now(), failure)
     return failure
@@ -246,7 +246,7 @@ def tell_of_new_card(
     )
     try:
         with Mailer(settings) as mailer:
-            failure = _send(mailer, message)
+            failure = send_one(mailer, message)
     except MailError as exc:
         failure = str(exc)
     with writing(session):

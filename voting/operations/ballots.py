@@ -53,6 +53,9 @@ class BallotPass:
 # The statements of the voter's path, built once: building a statement costs more than
 # running it on SQLite, and every page of the way admits the token again.
 _ELECTION_BY_SLUG = select(Election).where(Election.slug == bindparam("slug"))
+# The cast path shares the election's row with every other cast; closing takes it alone. So
+# a cast either commits before the close looks for the last batch, or sees voting closed.
+_ELECTION_SHARED = _ELECTION_BY_SLUG.with_for_update(read=True)
 _TOKEN_ON_PAGE = (
     select(Election, EligibleToken.revoked, SpentToken.token_hash, EligibleToken.revoked_reason)
     .outerjoin(
@@ -101,7 +104,7 @@ def admit(
         # The cast path: lock the token's row and look for a spent twin in one statement. A
         # concurrent cast of the same token waits on the lock; if it then misses the twin
         # committed meanwhile, the spent token's primary key refuses it at insert.
-        election = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).scalar()
+        election = session.execute(_ELECTION_SHARED, {"slug": slug}).scalar()
         row = None
         if election is not None and not election.is_draft:
             row = session.execute(

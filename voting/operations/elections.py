@@ -269,6 +269,7 @@ class CloseResult:
     tally: dict
     checkpoint: verify.Checkpoint
     delivery_key_destroyed: bool = False
+    notices: object = None  # the participation notices' SendSummary, when they were sent
 
 
 def close_election(
@@ -286,6 +287,9 @@ def close_election(
 
     The delivery key is destroyed after the commit, unless kept (see workflows.close_voting).
     """
+    # Alone on the election's row: casts in flight (which share it) commit first and their
+    # ballots are in the last batch; casts that come later wait, then find voting closed.
+    session.refresh(election, with_for_update=True)
     if not election.is_open:
         raise StateError(
             N_("election %(election)s is %(state)s, not open"),

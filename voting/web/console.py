@@ -151,8 +151,11 @@ def close_voting():
         if request.form.get("confirm") != "yes":
             return _confirm_first(election, ".close_voting")
         keep = request.form.get("keep_delivery_key") == "yes"
+        notify = request.form.get("notify") == "yes"
         try:
-            result = workflows.close_voting(session, actor(), election, keep_delivery_key=keep)
+            result = workflows.close_voting(
+                session, actor(), election, keep_delivery_key=keep, notify=notify
+            )
         except VotingError as exc:
             flash(error_text(exc), "error")
             return _back(election)
@@ -162,6 +165,14 @@ def close_voting():
                 fp=result.checkpoint.fingerprint,
             )
         )
+        if result.notices is not None:
+            flash(
+                _(
+                    "Participation notices: %(sent)d sent, %(failed)d not sent.",
+                    sent=result.notices.sent,
+                    failed=result.notices.failed,
+                )
+            )
         return _back(election)
     return render_template(
         "console/confirm_close.html",
