@@ -111,6 +111,24 @@ def test_the_timer_publishes_a_due_batch_when_nobody_casts(app, elections, real_
     assert len(cast_entries(board_lines(elections, election.slug))) == 10
 
 
+def in_threads(tokens: list[str], cast_one, threads: int = 8) -> list[threading.Thread]:
+    """Phones casting at once: each thread takes the next token until none is left or
+    *cast_one* (token -> bool) says to stop. The threads are started; join them."""
+    lock, queue = threading.Lock(), iter(tokens)
+
+    def run() -> None:
+        while True:
+            with lock:
+                token = next(queue, None)
+            if token is None or not cast_one(token):
+                return
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    return started
+
+
 @pytest.mark.server
 def test_several_workers_publish_each_batch_once_and_the_timer_publishes_the_rest(
     app, elections, instance_path, database_url
@@ -122,24 +140,13 @@ def test_several_workers_publish_each_batch_once_and_the_timer_publishes_the_res
     election = elections.create(attendees=70)
     server = Gunicorn(instance_path, database_url, workers=3)
     receipts: list[str] = []
+
+    def vote(token: str) -> bool:
+        receipts.append(HttpVoter(server.url).vote(token, PICK))
+        return True
+
     try:
-        tokens = iter(election.tokens)
-        lock = threading.Lock()
-
-        def vote() -> None:
-            while True:
-                with lock:
-                    token = next(tokens, None)
-                if token is None:
-                    return
-                receipt = HttpVoter(server.url).vote(token, PICK)
-                with lock:
-                    receipts.append(receipt)
-
-        threads = [threading.Thread(target=vote) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
+        for thread in in_threads(election.tokens, vote):
             thread.join()
         assert len(receipts) == 70
         deadline = time.monotonic() + 20
@@ -175,29 +182,19 @@ def test_closing_while_ballots_are_cast_leaves_no_receipt_off_the_board(
     election = elections.create(attendees=150)
     server = Gunicorn(instance_path, database_url, workers=3)
     receipts: list[str] = []
-    lock = threading.Lock()
-    tokens = iter(election.tokens)
 
-    def vote() -> None:
-        while True:
-            with lock:
-                token = next(tokens, None)
-            if token is None:
-                return
-            voter = HttpVoter(server.url)
-            try:
-                response = voter.cast(voter.reach_review(token, PICK))
-            except AssertionError:  # the ballot page said voting has closed
-                return
-            if response.status_code == 303:
-                match = RECEIPT.search(voter.get("/receipt").text)
-                with lock:
-                    receipts.append(match.group(0))
+    def vote(token: str) -> bool:
+        voter = HttpVoter(server.url)
+        try:
+            response = voter.cast(voter.reach_review(token, PICK))
+        except AssertionError:  # the ballot page said voting has closed
+            return False
+        if response.status_code == 303:
+            receipts.append(RECEIPT.search(voter.get("/receipt").text).group(0))
+        return True
 
-    threads = [threading.Thread(target=vote) for _ in range(8)]
     try:
-        for thread in threads:
-            thread.start()
+        threads = in_threads(election.tokens, vote)
         while len(receipts) < 40:
             time.sleep(0.05)
         elections.close(election.slug)
