@@ -496,20 +496,195 @@ def category_result(category: dict, votes: dict[str, int], abstentions: int) -> 
     }
 
 
-def count_ballots(definition: dict, ballots: Iterable[dict[str, str | None]]) -> list[dict]:
-    """Count unsealed ballots (category slug -> nominee slug or None) into per-award results."""
-    votes: dict[str, dict[str, int]] = {c["slug"]: {} for c in definition["categories"]}
-    abstentions = dict.fromkeys(votes, 0)
-    for choices in ballots:
-        for slug, nominee in choices.items():
-            if nominee is None:
-                abstentions[slug] += 1
-            else:
-                votes[slug][nominee] = votes[slug].get(nominee, 0) + 1
+def count_ballots(definition: dict, ballots: Iterable[dict[str, object]]) -> list[dict]:
+    """Count opened ballots (award slug -> its answer, None to abstain) into per-award results,
+    each by its award's method."""
+    ballots = list(ballots)
     return [
-        category_result(c, votes[c["slug"]], abstentions[c["slug"]])
+        count_category(c, (ballot[c["slug"]] for ballot in ballots))
         for c in definition["categories"]
     ]
+
+
+# How each method reads a ballot's answer for one award (None is always "abstain"):
+#   plurality  the chosen finalist's slug
+#   approval   the approved finalists' slugs, sorted, at most max_choices (default: all)
+#   points     a ranking: finalists' slugs, best first, each once; unranked ones earn nothing
+#   irv        a ranking, as for points; with no_award, NO_AWARD may be ranked like a finalist
+METHODS = ("plurality", "approval", "points", "irv")
+NO_AWARD = "no-award"  # "No award", a candidate of an instant runoff with no_award = true
+
+
+def choice_error(category: dict, answer: object) -> str | None:
+    """Why *answer* is not a valid answer to *category* by its method, or None if it is."""
+    if answer is None:
+        return None
+    method = category.get("method", "plurality")
+    finalists = {n["slug"] for n in category["nominees"]}
+    if method == "plurality":
+        return None if answer in finalists else f"{answer!r} is not a finalist"
+    if not isinstance(answer, list) or not answer:
+        return "the answer must be a non-empty list of finalists"
+    if len(set(answer)) != len(answer) or not all(isinstance(slug, str) for slug in answer):
+        return "a finalist is named twice"
+    if method == "irv" and category.get("no_award"):
+        finalists = finalists | {NO_AWARD}
+    unknown = [slug for slug in answer if slug not in finalists]
+    if unknown:
+        return f"{unknown[0]!r} is not a finalist"
+    if method == "approval":
+        if answer != sorted(answer):
+            return "the approved finalists must be listed in sorted order"
+        most = category.get("max_choices") or len(category["nominees"])
+        if len(answer) > most:
+            return f"at most {most} finalists may be approved"
+    return None
+
+
+def count_category(category: dict, answers: Iterable[object]) -> dict:
+    """One award's result from its ballots' answers, by the award's method."""
+    answers = list(answers)
+    given = [a for a in answers if a is not None]
+    abstentions = len(answers) - len(given)
+    method = category.get("method", "plurality")
+    if method == "approval":
+        approvals: dict[str, int] = {}
+        for approved in given:
+            for slug in approved:
+                approvals[slug] = approvals.get(slug, 0) + 1
+        return category_result(category, approvals, abstentions)
+    if method == "points":
+        return _points_result(category, given, abstentions)
+    if method == "irv":
+        return _runoff_result(category, given, abstentions)
+    votes: dict[str, int] = {}
+    for slug in given:
+        votes[slug] = votes.get(slug, 0) + 1
+    return category_result(category, votes, abstentions)
+
+
+def points_table(category: dict) -> list[int]:
+    """The points for the first, second, ... place: as published, or n-1, ..., 0."""
+    return list(category.get("points") or range(len(category["nominees"]) - 1, -1, -1))
+
+
+def _points_result(category: dict, rankings: list, abstentions: int) -> dict:
+    """Ranks earn the published points; the most points wins. "votes" counts first places."""
+    table = points_table(category)
+    points = {n["slug"]: 0 for n in category["nominees"]}
+    firsts = dict.fromkeys(points, 0)
+    for ranking in rankings:
+        firsts[ranking[0]] += 1
+        for place, slug in enumerate(ranking[: len(table)]):
+            points[slug] += table[place]
+    order = {n["slug"]: i for i, n in enumerate(category["nominees"])}
+    results = sorted(
+        (
+            {
+                "nominee": n["slug"],
+                "name": n["name"],
+                "votes": firsts[n["slug"]],
+                "points": points[n["slug"]],
+            }
+            for n in category["nominees"]
+        ),
+        key=lambda r: (-r["points"], order[r["nominee"]]),
+    )
+    top = results[0]["points"] if results else 0
+    winners = [r["nominee"] for r in results if r["points"] == top] if top > 0 else []
+    return _result(category, results, abstentions, winners)
+
+
+def _result(category: dict, results: list[dict], abstentions: int, winners: list[str]) -> dict:
+    return {
+        "slug": category["slug"],
+        "title": category["title"],
+        "method": category.get("method", "plurality"),
+        "results": results,
+        "abstentions": abstentions,
+        "winners": winners,
+        "tie": len(winners) > 1,
+    }
+
+
+def _runoff_result(category: dict, rankings: list, abstentions: int) -> dict:
+    """Instant runoff: count each ballot for its highest continuing candidate; a majority of
+    the ballots still counting wins; otherwise the last is eliminated and the count runs again.
+
+    A tie for last place goes to whoever had fewer votes in the earliest round where the
+    tied candidates differ ("tie_broken": "round N"); if they never differ, all of them are
+    eliminated together ("tie_broken": "together"), unless they are all that is left: then
+    they are tied for first place and the election's tie rule applies, as in plurality. If
+    "No award" wins, nobody is awarded ("winners" is empty, "no_award" true).
+    """
+    names = {n["slug"]: n["name"] for n in category["nominees"]}
+    if category.get("no_award"):
+        names[NO_AWARD] = "No award"
+    order = {slug: i for i, slug in enumerate(names)}
+    continuing = list(names)
+    rounds: list[dict] = []
+    out_in_round: dict[str, int] = {}
+    last_counts: dict[str, int] = {}
+    winners: list[str] = []
+    while continuing:
+        counts = dict.fromkeys(continuing, 0)
+        exhausted = 0
+        for ranking in rankings:
+            top = next((slug for slug in ranking if slug in counts), None)
+            if top is None:
+                exhausted += 1
+            else:
+                counts[top] += 1
+        for slug, votes in counts.items():
+            last_counts[slug] = votes
+        counting = sum(counts.values())
+        best = max(counts.values())
+        this_round: dict = {"counts": counts, "exhausted": exhausted, "eliminated": []}
+        rounds.append(this_round)
+        if counting == 0:
+            break  # no ballot ranks anyone still in the count: nobody wins
+        if 2 * best > counting or len(continuing) == 1:
+            winners = [slug for slug in continuing if counts[slug] == best]
+            break
+        lowest = min(counts.values())
+        tied = [slug for slug in continuing if counts[slug] == lowest]
+        if len(tied) == len(continuing):  # all level, no majority: a tie for first place
+            winners = tied
+            break
+        if len(tied) > 1:
+            tied, how = _break_elimination_tie(tied, rounds[:-1])
+            this_round["tie_broken"] = how
+        this_round["eliminated"] = tied
+        for slug in tied:
+            out_in_round[slug] = len(rounds)
+        continuing = [slug for slug in continuing if slug not in tied]
+    results = sorted(
+        (
+            {"nominee": slug, "name": name, "votes": last_counts.get(slug, 0)}
+            for slug, name in names.items()
+        ),
+        key=lambda r: (
+            -out_in_round.get(r["nominee"], len(rounds) + 1),
+            -r["votes"],
+            order[r["nominee"]],
+        ),
+    )
+    no_award = winners == [NO_AWARD]
+    result = _result(category, results, abstentions, [] if no_award else winners)
+    result["rounds"] = rounds
+    if category.get("no_award"):
+        result["no_award"] = no_award
+    return result
+
+
+def _break_elimination_tie(tied: list[str], earlier: list[dict]) -> tuple[list[str], str]:
+    """Those of *tied* to eliminate: the fewest votes in the earliest round where they differ."""
+    for number, past in enumerate(earlier, start=1):
+        votes = {slug: past["counts"].get(slug, 0) for slug in tied}
+        fewest = min(votes.values())
+        if any(v != fewest for v in votes.values()):
+            return [slug for slug in tied if votes[slug] == fewest], f"round {number}"
+    return tied, "together"
 
 
 def reveal_screens(awards: Sequence[str]) -> list[tuple[str, str | None]]:
@@ -700,7 +875,7 @@ class _Checker:
     def __init__(self) -> None:
         self.phase = "draft"
         self.definition: dict | None = None
-        self.finalists: dict[str, set[str]] = {}  # award slug -> its finalists' slugs
+        self.categories: dict[str, dict] = {}  # award slug -> its definition
         self.committed = False
         self.eligible: set[str] = set()
         self.revoked: set[str] = set()
@@ -742,7 +917,7 @@ class _Checker:
             raise ValueError("the definition changed after the eligible tokens were committed")
         _check_definition(data)
         self.definition = data
-        self.finalists = {c["slug"]: {n["slug"] for n in c["nominees"]} for c in data["categories"]}
+        self.categories = {c["slug"]: c for c in data["categories"]}
 
     def _attendees_imported(self, seq: int, data: dict) -> None:
         self._require("draft", "open")
@@ -840,7 +1015,7 @@ class _Checker:
             raise ValueError("choices and nonce are required")
         if seal_choices(choices, nonce) != self.sealed[ballot]:
             raise ValueError(f"choices do not match the seal of ballot {ballot}")
-        _check_choices(self.finalists, choices)
+        _check_choices(self.categories, choices)
         self.unsealed[ballot] = choices
 
     def _tie_decided(self, seq: int, data: dict) -> None:
@@ -956,14 +1131,34 @@ def _check_definition(data: dict) -> None:
             isinstance(n, dict) and isinstance(n.get("slug"), str) for n in nominees
         ):
             raise ValueError(f"category {category['slug']} needs nominees with slugs")
+        _check_method(category)
 
 
-def _check_choices(finalists: dict[str, set[str]], choices: dict) -> None:
-    if choices.keys() != finalists.keys():
+def _check_method(category: dict) -> None:
+    """The counting method and its published settings (see METHODS)."""
+    slug, method = category["slug"], category.get("method", "plurality")
+    if method not in METHODS:
+        raise ValueError(f"category {slug} has an unknown method {method!r}")
+    most = category.get("max_choices")
+    if most is not None and (not isinstance(most, int) or isinstance(most, bool) or most < 1):
+        raise ValueError(f"category {slug}: max_choices must be a positive integer")
+    points = category.get("points")
+    if points is not None and (
+        not isinstance(points, list)
+        or not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in points)
+    ):
+        raise ValueError(f"category {slug}: points must be a list of non-negative integers")
+    if category.get("no_award") and NO_AWARD in {n["slug"] for n in category["nominees"]}:
+        raise ValueError(f"category {slug}: {NO_AWARD!r} is the name of 'No award'")
+
+
+def _check_choices(categories: dict[str, dict], choices: dict) -> None:
+    if choices.keys() != categories.keys():
         raise ValueError("the ballot does not answer exactly the election's categories")
-    for slug, nominee in choices.items():
-        if nominee is not None and nominee not in finalists[slug]:
-            raise ValueError(f"{nominee!r} is not a nominee of {slug}")
+    for slug, answer in choices.items():
+        error = choice_error(categories[slug], answer)
+        if error:
+            raise ValueError(f"{slug}: {error}")
 
 
 def _read_lines(lines: Iterable[bytes]) -> Iterator[_Line]:
