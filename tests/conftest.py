@@ -106,7 +106,6 @@ def app(instance_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
             # look it up at once; tests/test_batches.py runs the real policy and the timer.
             "BATCH_SIZE": 1,
             "BATCH_MINIMUM": 1,
-            "BATCH_TIMER": False,
         }
     )
     yield app

@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from flask import Flask
 
-    from voting import batch_timer, db
+    from voting import db
     from voting.cli.commands import register_commands
     from voting.config import load_config
     from voting.instance import KeyStore, instance_path_from_env
@@ -35,6 +35,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["voting.keys"] = KeyStore(instance)
     db.init_app(app)
     register(app)
-    batch_timer.init_app(app)
     register_commands(app)
     return app

@@ -1,9 +1,10 @@
 """The app's own timer for the board's batches: ballots that wait while nobody casts are
 published within BATCH_SECONDS (once at least BATCH_MINIMUM wait), not only at the next cast.
 
-Each serving process runs one, started by its first request (so commands and gunicorn's
-master start none). Several timers, on several processes or servers, are harmless: a
-batch is counted again under the log's lock and published once (operations/batches.py).
+Each serving process runs one, started where it serves (wsgi.py in every gunicorn worker,
+`voting demo`); commands and apps made for tests start none. Several timers, on several
+processes or servers, are harmless: a batch is counted again under the log's lock and
+published once (operations/batches.py).
 """
 
 from __future__ import annotations
@@ -69,8 +70,7 @@ class BatchTimer:
                 log.exception("publishing the board's batches failed")
 
 
-def init_app(app: Flask) -> None:
-    if not app.config.get("BATCH_TIMER"):
-        return
-    timer = BatchTimer(app)
-    app.before_request(timer.start_once)
+def start(app: Flask) -> None:
+    """Start this process's timer, unless the instance turned it off (BATCH_TIMER = false)."""
+    if app.config.get("BATCH_TIMER"):
+        BatchTimer(app).start_once()

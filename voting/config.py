@@ -44,7 +44,7 @@ DEFAULTS: dict[str, object] = {
     "BATCH_SIZE": 50,
     "BATCH_SECONDS": 30,
     "BATCH_MINIMUM": 10,
-    "BATCH_TIMER": True,  # each serving process publishes due batches itself (batch_timer.py)
+    "BATCH_TIMER": True,  # each serving process publishes due batches (voting/batch_timer.py)
     # How often the dashboard and the stage remote update their figures in place (live.js).
     "LIVE_UPDATE_SECONDS": 10,
 }

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from voting import services
+from voting import batch_timer, services
 from voting.cli.common import COMMAND_LINE
 from voting.cli.instance import setup_link
 from voting.config import read_instance_config
@@ -125,5 +125,6 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
         except UnsafeConfiguration as exc:
             raise click.ClickException(str(exc)) from None
         click.echo("Stop the server with Ctrl+C.\n")
+        batch_timer.start(app)
         # Werkzeug's threaded server: enough for a first look (deployments use gunicorn).
         run_simple(host, port, app, threaded=True)
