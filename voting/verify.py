@@ -7,7 +7,7 @@ written and checked by one implementation.
 
 Board file (JSON Lines), in this order:
 
-* a header ``{"type": "board", "format": "voting-board/1", "election": SLUG, "origin": ...}``;
+* a header ``{"type": "board", "format": "voting-board/2", "election": SLUG, "origin": ...}``;
 * the log's public key ``{"type": "key", "vkey": NAME+KEYID+BASE64}`` (C2SP verifier key);
 * the log entries, each the exact canonical JSON line that was hashed
   ``{"data": {...}, "kind": "...", "prev": HEX, "seq": N}``, with signed checkpoints
@@ -19,10 +19,15 @@ right); the log's root is the Merkle Tree Hash of all leaves. ``prev`` is the le
 entry before (64 zeros for the first), so each entry commits to all before it. Checkpoints are
 C2SP signed notes (origin, tree size, base64 root) signed with Ed25519.
 
-Ballots are sealed while voting is open: ``ballot.cast`` carries the spent token hash and a
-SHA-256 commitment to the choices, so the public board shows no partial result. At close the
-server appends one ``ballot.unsealed`` entry per ballot with the choices and the nonce, and the
-verifier checks each against its commitment before recounting.
+Ballots are sealed: ``ballot.cast`` carries the spent token hash and a SHA-256 commitment to
+the choices, so the public board shows no partial result; ballots join in shuffled batches.
+At close the server appends ``tally.sealed``, a commitment to the tally. When the reveal ends
+it appends one ``ballot.unsealed`` entry per ballot with the choices and the nonce, then the
+``tally`` with the nonce that opens the sealed one; the verifier checks each ballot against its
+commitment, recounts, and checks the tally against the seal. Before that, the jury opens the
+result with an openings file (``--openings``): a header ``{"type": "openings", "format":
+"voting-openings/1", "election": SLUG, "origin": ...}``, one ``{"type": "opening", "ballot": SEQ,
+"choices": {...}, "nonce": HEX}`` per ballot, and ``{"type": "tally", "data": {...}}``.
 """
 
 from __future__ import annotations
@@ -568,15 +573,24 @@ def points_table(category: dict) -> list[int]:
     return list(category.get("points") or range(len(category["nominees"]) - 1, -1, -1))
 
 
+def _same_rankings(rankings: list) -> dict[tuple[str, ...], int]:
+    """How many ballots give each ranking: ballots ranked alike count alike, once."""
+    groups: dict[tuple[str, ...], int] = {}
+    for ranking in rankings:
+        key = tuple(ranking)
+        groups[key] = groups.get(key, 0) + 1
+    return groups
+
+
 def _points_result(category: dict, rankings: list, abstentions: int) -> dict:
     """Ranks earn the published points; the most points wins. "votes" counts first places."""
     table = points_table(category)
     points = {n["slug"]: 0 for n in category["nominees"]}
     firsts = dict.fromkeys(points, 0)
-    for ranking in rankings:
-        firsts[ranking[0]] += 1
+    for ranking, ballots in _same_rankings(rankings).items():
+        firsts[ranking[0]] += ballots
         for place, slug in enumerate(ranking[: len(table)]):
-            points[slug] += table[place]
+            points[slug] += table[place] * ballots
     order = {n["slug"]: i for i, n in enumerate(category["nominees"])}
     results = sorted(
         (
@@ -622,6 +636,7 @@ def _runoff_result(category: dict, rankings: list, abstentions: int) -> dict:
         names[NO_AWARD] = "No award"
     order = {slug: i for i, slug in enumerate(names)}
     continuing = list(names)
+    groups = _same_rankings(rankings)
     rounds: list[dict] = []
     out_in_round: dict[str, int] = {}
     last_counts: dict[str, int] = {}
@@ -629,12 +644,12 @@ def _runoff_result(category: dict, rankings: list, abstentions: int) -> dict:
     while continuing:
         counts = dict.fromkeys(continuing, 0)
         exhausted = 0
-        for ranking in rankings:
+        for ranking, ballots in groups.items():
             top = next((slug for slug in ranking if slug in counts), None)
             if top is None:
-                exhausted += 1
+                exhausted += ballots
             else:
-                counts[top] += 1
+                counts[top] += ballots
         for slug, votes in counts.items():
             last_counts[slug] = votes
         counting = sum(counts.values())
