@@ -15,6 +15,7 @@ from voting.db import get_session
 from voting.models import ActivityRecord, Attendee
 
 PICK = {"cluster-manager": "mario-rossi", "strategic-partnership": "alpine-health"}
+CAST_ALREADY = "this ballot has been cast: its card cannot be printed again"
 
 
 def attendee_id(app, number: int) -> int:
@@ -195,5 +196,10 @@ def test_a_reprint_is_a_new_ballot_only_while_unused_and_the_attendee_hears_of_i
     finally:
         server.stop()
     with app.app_context():
-        actions = [r.action for r in get_session().query(ActivityRecord).all()]
+        records = get_session().query(ActivityRecord).all()
+        actions = [r.action for r in records]
+        refusals = [(r.actor, r.attendee_id, r.detail) for r in records if "refused" in r.action]
     assert "ballot replaced" in actions and "new card notice" in actions
+    assert "card printed" in actions
+    # The refusal told the desk that the ballot was cast: it is on the record like a look-up.
+    assert refusals == [("desk-user", second, "print card: " + CAST_ALREADY)]

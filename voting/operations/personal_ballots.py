@@ -64,6 +64,28 @@ def look_up_status(
     return status
 
 
+def record_refusal(
+    session: Session,
+    actor: str,
+    election: Election,
+    attendee: Attendee,
+    action: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """A desk action refused for this attendee: the refusal tells whether their ballot was
+    used, so it is on the record as a look-up is."""
+    activity.record(
+        session,
+        election,
+        actor,
+        "desk action refused",
+        now,
+        attendee=attendee,
+        detail=f"{action}: {reason}",
+    )
+
+
 def _locked_token(session: Session, election: Election, digest: bytes) -> EligibleToken | None:
     """The token's eligible row, locked: a cast of it waits for us, or we wait for the cast."""
     return session.execute(

@@ -15,7 +15,12 @@ from voting.errors import N_, KeyMissing, StateError, VotingError
 from voting.mail.sending import resend_link
 from voting.models import Attendee, Election
 from voting.operations.attendees import find_attendees
-from voting.operations.personal_ballots import look_up_status, reissue, revoke_personal
+from voting.operations.personal_ballots import (
+    look_up_status,
+    record_refusal,
+    reissue,
+    revoke_personal,
+)
 from voting.web.auth import roles_required
 from voting.web.common import actor, attendee_or_404, election_from_request, pdf_response
 from voting.web.texts import error_text
@@ -45,6 +50,15 @@ def _ballot_label(status: str) -> str:
 
 def _to_attendee(person: Attendee):
     return redirect(url_for(".attendee", attendee_id=person.id), 303)
+
+
+def _refused(election: Election, person: Attendee, action: str, exc: VotingError) -> str:
+    """Record a refused action (its reason may say the ballot was used); the reason shown."""
+    reason = error_text(exc)
+    session = get_session()
+    with writing(session):
+        record_refusal(session, actor(), election, person, action, str(exc), services.now())
+    return reason
 
 
 @bp.get("")
@@ -102,7 +116,7 @@ def card(attendee_id: int):
     try:
         printed = workflows.reprint_card(get_session(), actor(), election, person, layout=layout)
     except VotingError as exc:
-        abort(400, description=error_text(exc))
+        abort(400, description=_refused(election, person, "print card", exc))
     return pdf_response(printed.pdf, f"ballot-card-{person.id}.pdf")
 
 
@@ -115,7 +129,7 @@ def send(attendee_id: int):
     try:
         failure = resend_link(get_session(), actor(), person)
     except VotingError as exc:
-        flash(error_text(exc), "error")
+        flash(_refused(election, person, "send link", exc), "error")
         return _to_attendee(person)
     if failure:
         flash(_("The email could not be sent: %(reason)s", reason=failure), "error")
@@ -137,7 +151,7 @@ def replace(attendee_id: int):
         with writing(session):
             reissue(session, actor(), election, person, key, services.now())
     except VotingError as exc:
-        flash(error_text(exc), "error")
+        flash(_refused(election, person, "replace ballot", exc), "error")
         return _to_attendee(person)
     flash(
         _(
@@ -167,7 +181,7 @@ def handed_card(attendee_id: int):
         with writing(session):
             revoke_personal(session, actor(), election, person, key, services.now())
     except VotingError as exc:
-        flash(error_text(exc), "error")
+        flash(_refused(election, person, "anonymous card", exc), "error")
         return _to_attendee(person)
     flash(_("Recorded: an anonymous card was handed to %(name)s.", name=person.name))
     return _to_attendee(person)
