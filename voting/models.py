@@ -276,6 +276,9 @@ class Ballot(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     sealed: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(32))
+    # The answers exactly as sealed (canonical JSON, award slug -> answer by its method):
+    # what opens the seal. Plurality answers are also rows of ballot_choices, for counting.
+    answers: Mapped[str] = mapped_column(Text)
     receipt: Mapped[str] = mapped_column(String(19), unique=True)
     seq: Mapped[int | None] = mapped_column(Integer)
 
@@ -283,7 +286,8 @@ class Ballot(Base):
 
 
 class BallotChoice(Base):
-    """One award's answer on a ballot; a null nominee is an abstention."""
+    """One plurality award's answer on a ballot, for the tally's GROUP BY; a null nominee
+    is an abstention. (Approvals and rankings are counted from the ballot's choices.)"""
 
     __tablename__ = "ballot_choices"
     __table_args__ = (

@@ -79,7 +79,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def seal_choices(choices: dict[str, str | None], nonce: str) -> str:
+def seal_choices(choices: dict[str, object], nonce: str) -> str:
     """The commitment a sealed ballot carries: SHA-256 of its choices and a random nonce."""
     return hashlib.sha256(canonical_json({"choices": choices, "nonce": nonce})).hexdigest()
 

@@ -6,40 +6,31 @@ counts), all at once, so an organiser fixes a file in one pass.
 
 from __future__ import annotations
 
-import re
+import itertools
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
 
-from voting.domain.tokens import SLUG_PATTERN
+from voting import verify
+from voting.domain.table_reader import LANGUAGE_CODE, TableReader
 
 TIE_RULES = {
     "jury": "the jury decides between the finalists tied for first place",
     "shared": "the finalists tied for first place share the award",
 }
-METHODS = ("plurality",)
+METHODS = verify.METHODS  # plurality, approval, points, irv: counted in voting/verify.py
 # When the tally sealed at close is opened on the public board: when the reveal on stage
 # ends, or at once at close (an election with no stage).
 REVEAL_MODES = ("stage", "at-close")
 # ISO 3166-1 from pycountry, and Kosovo's XK, the user-assigned code the EU and others use.
 EXTRA_COUNTRIES = {"XK"}
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
 # Texts that may carry per-language variants, as title_de = "..." or a translations table.
 ELECTION_TEXTS = ("title", "place")
 CATEGORY_TEXTS = ("title", "description")
 NOMINEE_TEXTS = ("name", "organisation", "description")
-_MAX_TEXT = {
-    "title": 200,
-    "place": 200,
-    "name": 200,
-    "organisation": 200,
-    "description": 2000,
-    "contact": 300,
-    "intro": 2000,
-}
 
 
 class DefinitionError(Exception):
@@ -68,6 +59,20 @@ class CategoryDefinition:
     nominees: tuple[NomineeDefinition, ...]
     description: str = ""
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    max_choices: int | None = None  # approval: at most this many ticks (None: all)
+    points: tuple[int, ...] = ()  # points: per place, best first (empty: n-1, ..., 0)
+    no_award: bool = False  # irv: "No award" is a candidate
+
+    def method_settings(self) -> dict:
+        """The counting method's published settings, as the board and verify.py name them."""
+        settings: dict = {}
+        if self.max_choices:
+            settings["max_choices"] = self.max_choices
+        if self.points:
+            settings["points"] = list(self.points)
+        if self.no_award:
+            settings["no_award"] = True
+        return settings
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ class ElectionDefinition:
                             "slug": c.slug,
                             "title": c.title,
                             "method": c.method,
+                            **c.method_settings(),
                             "description": c.description,
                             "nominees": [
                                 with_translations(
@@ -158,110 +164,6 @@ class ElectionDefinition:
         )
 
 
-class _Reader:
-    """Collects errors while picking typed values out of nested TOML tables."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def fail(self, key: str, reason: str) -> None:
-        self.errors.append(f"{key}: {reason}")
-
-    def unknown_keys(
-        self, table: dict, path: str, allowed: set[str], translatable: tuple[str, ...] = ()
-    ) -> None:
-        for key in sorted(set(table) - allowed):
-            field, _, language = key.rpartition("_")
-            if key == "translations" and translatable:
-                continue
-            if field in translatable and _LANGUAGE.match(language):
-                continue
-            self.fail(f"{path}.{key}" if path else key, "unknown key")
-
-    def translations(
-        self, table: dict, path: str, fields: tuple[str, ...]
-    ) -> dict[str, dict[str, str]]:
-        """Per-language texts: ``title_de = "..."`` keys, or a ``translations`` table."""
-        found: dict[str, dict[str, str]] = {}
-        nested = table.get("translations", {})
-        if not isinstance(nested, dict):
-            self.fail(f"{path}.translations", "must be a table of languages")
-            nested = {}
-        for language, texts in nested.items():
-            if not _LANGUAGE.match(language) or not isinstance(texts, dict):
-                self.fail(f"{path}.translations.{language}", "must be a two-letter language table")
-                continue
-            for key in texts:
-                if key not in fields:
-                    self.fail(f"{path}.translations.{language}.{key}", "unknown key")
-            for key in fields:
-                value = self.text(texts, f"{path}.translations.{language}", key, required=False)
-                if value:
-                    found.setdefault(language, {})[key] = value
-        for key in table:
-            name, _, language = key.rpartition("_")
-            if name in fields and _LANGUAGE.match(language):
-                value = self.text(table, path, key, required=False)
-                if value:
-                    found.setdefault(language, {})[name] = value
-        return found
-
-    def text(self, table: dict, path: str, key: str, *, required: bool = True) -> str:
-        where = f"{path}.{key}"
-        value = table.get(key)
-        if value is None:
-            if required:
-                self.fail(where, "missing")
-            return ""
-        if not isinstance(value, str):
-            self.fail(where, f"must be text, not {type(value).__name__}")
-            return ""
-        value = value.strip()
-        if required and not value:
-            self.fail(where, "must not be empty")
-        limit = _MAX_TEXT.get(key.rsplit("_", 1)[0] if key not in _MAX_TEXT else key)
-        if limit and len(value) > limit:
-            self.fail(where, f"is longer than {limit} characters")
-        return value
-
-    def slug(self, table: dict, path: str, seen: set[str] | None = None) -> str:
-        value = self.text(table, path, "slug")
-        if value and not SLUG_PATTERN.match(value):
-            self.fail(
-                f"{path}.slug",
-                f"{value!r} is not a slug (lower-case letters, digits and inner hyphens, "
-                "at most 64 characters)",
-            )
-        elif value and seen is not None:
-            if value in seen:
-                self.fail(f"{path}.slug", f"{value!r} is used twice")
-            seen.add(value)
-        return value
-
-    def moment(self, table: dict, key: str, zone: ZoneInfo | None) -> datetime | None:
-        value = table.get(key)
-        where = f"election.{key}"
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                self.fail(where, f"{value!r} is not a date and time like 2016-11-23T14:00:00")
-                return None
-        if isinstance(value, date | time) and not isinstance(value, datetime):
-            self.fail(where, "needs a date and a time, like 2016-11-23T14:00:00")
-            return None
-        if not isinstance(value, datetime):
-            self.fail(where, "must be a date and time")
-            return None
-        if value.tzinfo is None:
-            if zone is None:
-                return None
-            value = value.replace(tzinfo=zone)
-        return value.astimezone(UTC)
-
-
 def parse_definition(source: str | bytes) -> ElectionDefinition:
     """Parse and check an election TOML file; raise DefinitionError listing every problem."""
     if isinstance(source, bytes):
@@ -284,7 +186,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
 
     *draft* (the editor) accepts an election with no award yet: opening it needs one.
     """
-    reader = _Reader()
+    reader = TableReader()
     reader.unknown_keys(document, "", {"election", "categories", "mail"})
     election = document.get("election")
     if not isinstance(election, dict):
@@ -351,18 +253,18 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     )
 
 
-def _read_languages(reader: _Reader, raw: object) -> tuple[str, ...]:
+def _read_languages(reader: TableReader, raw: object) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(
-        isinstance(code, str) and _LANGUAGE.match(code) for code in raw
+        isinstance(code, str) and LANGUAGE_CODE.match(code) for code in raw
     ):
         reader.fail("election.languages", 'must be a list of two-letter codes, like ["en", "fr"]')
         return ()
     return tuple(dict.fromkeys(raw))
 
 
-def _read_mail(reader: _Reader, raw: object) -> MailTexts | None:
+def _read_mail(reader: TableReader, raw: object) -> MailTexts | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -378,7 +280,7 @@ def _read_mail(reader: _Reader, raw: object) -> MailTexts | None:
     )
 
 
-def _read_categories(reader: _Reader, raw: object) -> tuple[CategoryDefinition, ...]:
+def _read_categories(reader: TableReader, raw: object) -> tuple[CategoryDefinition, ...]:
     if not isinstance(raw, list) or not raw:
         reader.fail("categories", "missing: define at least one [[categories]] table")
         return ()
@@ -390,25 +292,71 @@ def _read_categories(reader: _Reader, raw: object) -> tuple[CategoryDefinition, 
             reader.fail(path, "must be a table")
             continue
         reader.unknown_keys(
-            table, path, {"slug", "title", "method", "description", "nominees"}, CATEGORY_TEXTS
+            table,
+            path,
+            {"slug", "title", "method", "description", "nominees", *_METHOD_SETTINGS},
+            CATEGORY_TEXTS,
         )
         method = reader.text(table, path, "method", required=False) or "plurality"
         if method not in METHODS:
             reader.fail(f"{path}.method", f"must be one of {', '.join(METHODS)}")
+        nominees = _read_nominees(reader, path, table.get("nominees"))
         categories.append(
             CategoryDefinition(
                 slug=reader.slug(table, path, seen),
                 title=reader.text(table, path, "title"),
                 method=method,
                 description=reader.text(table, path, "description", required=False),
-                nominees=_read_nominees(reader, path, table.get("nominees")),
+                nominees=nominees,
                 translations=reader.translations(table, path, CATEGORY_TEXTS),
+                **_read_method_settings(reader, path, table, method, len(nominees)),
             )
         )
     return tuple(categories)
 
 
-def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefinition, ...]:
+# Each method's own settings; a setting given for another method is refused.
+_METHOD_SETTINGS = {"max_choices": "approval", "points": "points", "no_award": "irv"}
+
+
+def _read_method_settings(
+    reader: TableReader, path: str, table: dict, method: str, finalists: int
+) -> dict:
+    settings: dict = {}
+    for key, owner in _METHOD_SETTINGS.items():
+        if key in table and method != owner:
+            reader.fail(f"{path}.{key}", f'is a setting of method = "{owner}"')
+    most = table.get("max_choices")
+    if most is not None and method == "approval":
+        if not isinstance(most, int) or isinstance(most, bool) or most < 1:
+            reader.fail(f"{path}.max_choices", "must be a whole number, 1 or more")
+        elif finalists and most > finalists:
+            reader.fail(f"{path}.max_choices", f"is more than the {finalists} finalists")
+        else:
+            settings["max_choices"] = most
+    points = table.get("points")
+    if points is not None and method == "points":
+        whole = isinstance(points, list) and all(
+            isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in points
+        )
+        if not whole or not points:
+            reader.fail(f"{path}.points", "must be a list of whole numbers, 0 or more")
+        elif any(later > earlier for earlier, later in itertools.pairwise(points)):
+            reader.fail(f"{path}.points", "must not give a lower place more than a higher one")
+        elif finalists and len(points) > finalists:
+            reader.fail(f"{path}.points", f"has more places than the {finalists} finalists")
+        else:
+            settings["points"] = tuple(points)
+    no_award = table.get("no_award")
+    if no_award is not None and method == "irv":
+        if not isinstance(no_award, bool):
+            reader.fail(f"{path}.no_award", "must be true or false")
+        else:
+            settings["no_award"] = no_award
+    return settings
+
+
+def _read_nominees(reader: TableReader, path: str, raw: object) -> tuple[NomineeDefinition, ...]:
     # A draft award may still have no finalists; opening the vote requires them.
     if raw is None:
         return ()
@@ -426,8 +374,8 @@ def _read_nominees(reader: _Reader, path: str, raw: object) -> tuple[NomineeDefi
             table, where, {"slug", "name", "organisation", "country", "description"}, NOMINEE_TEXTS
         )
         slug = reader.slug(table, where, seen)
-        if slug == "abstain":
-            reader.fail(f"{where}.slug", "'abstain' is reserved for the abstain choice")
+        if slug in ("abstain", verify.NO_AWARD):
+            reader.fail(f"{where}.slug", f"{slug!r} is reserved (abstain, No award)")
         country = reader.text(table, where, "country", required=False).upper()
         if country and not is_country(country):
             reader.fail(

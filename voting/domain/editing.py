@@ -138,6 +138,28 @@ def update_category(
     _set_translations(category, translations)
 
 
+def set_counting(
+    document: dict, slug: str, method: str, max_choices: str, points: str, no_award: bool
+) -> None:
+    """An award's counting method and its one setting, as typed in the editor. Whatever
+    does not read as numbers is kept as typed, for the definition's check to name."""
+    category = _category(document, slug)
+    category["method"] = method
+    for key in ("max_choices", "points", "no_award"):
+        category.pop(key, None)
+    if method == "approval" and max_choices.strip():
+        category["max_choices"] = _number(max_choices)
+    if method == "points" and points.strip():
+        category["points"] = [_number(part) for part in points.replace(";", ",").split(",")]
+    if method == "irv" and no_award:
+        category["no_award"] = True
+
+
+def _number(text: str) -> int | str:
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
 def remove_category(document: dict, slug: str) -> None:
     document["categories"].remove(_category(document, slug))
 

@@ -37,6 +37,8 @@ from voting.operations.audit import LogSigner
 from voting.operations.batches import DEFAULT_POLICY, BatchPolicy
 from voting.operations.layout import CategoryView, ballot_layout
 
+ABSTAIN = "abstain"  # the form's value for an award left unanswered on purpose
+
 
 class InvalidChoice(VotingError):
     """The submitted choices do not fit the ballot (unknown award or finalist, or one missing)."""
@@ -145,19 +147,21 @@ def check_voting_window(election: Election, now: datetime) -> None:
         raise VotingClosed(N_("voting has closed"), election.local_time(closes_at))
 
 
-def parse_choices(
-    categories: Sequence[CategoryView], submitted: dict[str, str]
-) -> dict[str, str | None]:
-    """Map each award to the chosen finalist's slug, or None for "abstain"."""
-    choices: dict[str, str | None] = {}
+def parse_choices(categories: Sequence[CategoryView], submitted: dict[str, str]) -> dict:
+    """Each award's answer by its method, from the form's text for it: None for "abstain",
+    a finalist's slug (plurality), or finalists' slugs joined by commas: those approved,
+    sorted (approval), or a ranking, best first (points, irv). Checked by verify.py's rules."""
+    choices: dict[str, object] = {}
     for category in categories:
         value = submitted.get(category.slug)
-        if value == "abstain":
-            choices[category.slug] = None
-        elif value in {n.slug for n in category.nominees}:
-            choices[category.slug] = value
-        else:
+        answer: object = value
+        if value == ABSTAIN:
+            answer = None
+        elif category.method != "plurality":
+            answer = value.split(",") if value else []
+        if value is None or verify.choice_error(category.board, answer):
             raise InvalidChoice(N_("no valid choice for %(award)s"), award=category.slug)
+        choices[category.slug] = answer
     return choices
 
 
@@ -211,20 +215,21 @@ def cast_ballot(
             "sealed": sealed,
             "nonce": nonce,
             "receipt": receipt,
+            "answers": verify.canonical_json(choices).decode("utf-8"),
         },
     )
-    session.execute(
-        _INSERT_CHOICES,
-        [
-            {
-                "election_id": election.id,
-                "ballot_id": ballot_id,
-                "category_id": c.id,
-                "nominee_id": nominee_ids.get((c.slug, choices[c.slug] or "")),
-            }
-            for c in categories
-        ],
-    )
+    plurality = [
+        {
+            "election_id": election.id,
+            "ballot_id": ballot_id,
+            "category_id": c.id,
+            "nominee_id": nominee_ids.get((c.slug, choices[c.slug] or "")),
+        }
+        for c in categories
+        if c.method == "plurality"
+    ]
+    if plurality:
+        session.execute(_INSERT_CHOICES, plurality)
     batches.publish_if_due(session, election, signer, now, policy)
     return receipt
 

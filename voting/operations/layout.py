@@ -8,6 +8,7 @@ draft the cache key includes the definition itself, so a stale layout is never s
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
@@ -40,6 +41,13 @@ class CategoryView:
     method: str
     translations: dict
     nominees: tuple[NomineeView, ...]
+    # The award as the board publishes it (its method's settings with it): what
+    # verify.choice_error checks an answer against and verify.count_category counts by.
+    board: dict
+
+    @property
+    def ranked(self) -> bool:
+        return self.method in ("points", "irv")
 
 
 def load_categories(session: Session, election: Election) -> list[Category]:
@@ -85,6 +93,7 @@ def _read(session: Session, election: Election) -> tuple[CategoryView, ...]:
         .scalars()
         .all()
     )
+    published = {c["slug"]: c for c in json.loads(election.definition)["categories"]}
     nominees: dict[int, list[NomineeView]] = {c.id: [] for c in categories}
     rows = session.execute(
         select(Nominee)
@@ -112,6 +121,7 @@ def _read(session: Session, election: Election) -> tuple[CategoryView, ...]:
             method=c.method,
             translations=dict(c.translations or {}),
             nominees=tuple(nominees[c.id]),
+            board=published[c.slug],
         )
         for c in categories
     )

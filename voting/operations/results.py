@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,22 +64,32 @@ def ballot_count(session: Session, election: Election) -> int:
 
 
 def count_election(session: Session, election: Election, categories: list[Category]) -> dict:
-    """The tally as the board records it: one GROUP BY over the choices, ranked by verify.
-    (Its "eligible" is the board's: ballots that could be cast, not attendees.)"""
+    """The tally as the board records it, each award by its method with verify.py's rules:
+    plurality from one GROUP BY over the choices, the other methods from the ballots'
+    answers. (Its "eligible" is the board's: ballots that could be cast, not attendees.)"""
+    published = {c["slug"]: c for c in json.loads(election.definition)["categories"]}
     rows = session.execute(
         select(BallotChoice.category_id, BallotChoice.nominee_id, func.count())
         .where(BallotChoice.election_id == election.id)
         .group_by(BallotChoice.category_id, BallotChoice.nominee_id)
     ).all()
     counts: dict[tuple[int, int | None], int] = {(c, n): k for c, n, k in rows}
+    answers = None
+    if any(c.method != "plurality" for c in categories):
+        answers = [
+            json.loads(text)
+            for text in session.scalars(
+                select(Ballot.answers).where(Ballot.election_id == election.id)
+            )
+        ]
     results = []
     for category in categories:
-        board_category = {
-            "slug": category.slug,
-            "title": category.title,
-            "method": category.method,
-            "nominees": [{"slug": n.slug, "name": n.name} for n in category.nominees],
-        }
+        board_category = published[category.slug]
+        if answers is not None and category.method != "plurality":
+            results.append(
+                verify.count_category(board_category, (a[category.slug] for a in answers))
+            )
+            continue
         votes = {n.slug: counts.get((category.id, n.id), 0) for n in category.nominees}
         results.append(
             verify.category_result(board_category, votes, counts.get((category.id, None), 0))

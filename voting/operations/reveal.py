@@ -39,6 +39,8 @@ class CategoryResult:
     tie: bool
     counts_shown: bool
     abstentions: int | None
+    unit: str = "votes"  # what the counts are: votes (approvals, last round), or points
+    rounds: list[dict] = field(default_factory=list)  # an instant runoff's, once counted
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ def reveal_state(session: Session, election: Election) -> RevealState:
             for n in category.nominees
         ]
         if counts_out:
-            votes = {r["nominee"]: r["votes"] for r in result["results"]}
+            # Points awards are won on points: their bars show points, not first places.
+            votes = {r["nominee"]: r.get("points", r["votes"]) for r in result["results"]}
             finalists = [dict(f, votes=votes[f["slug"]]) for f in finalists]
         decided = decisions.get(slug)
         awards.append(
@@ -111,6 +114,8 @@ def reveal_state(session: Session, election: Election) -> RevealState:
                 tie=bool(result["tie"]) if winner_out else False,
                 counts_shown=counts_out,
                 abstentions=result["abstentions"] if counts_out else None,
+                unit="points" if result.get("method") == "points" else "votes",
+                rounds=result.get("rounds", []) if counts_out else [],
             )
         )
     waiting, tied = None, []
@@ -199,9 +204,14 @@ def final_results(session: Session, election: Election) -> dict:
         if decided:
             category["winners"] = [decided]
         for row in category["results"]:
-            row["organisation"] = organisations[(category["slug"], row["nominee"])]
+            row["organisation"] = organisations.get((category["slug"], row["nominee"]), "")
             # Shared on a tie (10, 7, 7, 2 rank 1, 2, 2, 4); the jury's choice is in winners.
-            row["rank"] = 1 + sum(other["votes"] > row["votes"] for other in category["results"])
+            # The results come ranked by their method (points, the runoff's rounds): keep it.
+            row["rank"] = 1 + next(
+                i
+                for i, other in enumerate(category["results"])
+                if other is row or ("rounds" not in category and _level(other, row))
+            )
     revealed_at = session.scalar(
         select(func.max(Checkpoint.made_at)).where(Checkpoint.election_id == election.id)
     )
@@ -216,6 +226,11 @@ def final_results(session: Session, election: Election) -> dict:
         **tally,
         "attendees": count_attendees(session, election),
     }
+
+
+def _level(one: dict, other: dict) -> bool:
+    """Two results that rank the same: equal points, or equal votes where none has points."""
+    return one.get("points", one["votes"]) == other.get("points", other["votes"])
 
 
 def ties_for_the_jury(session: Session, election: Election) -> list[str]:

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterator
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from voting import verify
 from voting.models import AuditEntry, Ballot, Election, HeldEntry
@@ -97,24 +97,14 @@ def record_decision(session: Session, election: Election, data: dict) -> None:
 
 
 def openings(session: Session, election: Election) -> Iterator[dict]:
-    """Each ballot's choices and the nonce that opens its seal, in board order."""
-    categories = load_categories(session, election)
-    slugs = {c.id: c.slug for c in categories}
-    nominee_slugs = {n.id: n.slug for c in categories for n in c.nominees}
-    ballots = session.execute(
-        select(Ballot)
+    """Each ballot's answers and the nonce that opens its seal, in board order."""
+    rows = session.execute(
+        select(Ballot.seq, Ballot.answers, Ballot.nonce)
         .where(Ballot.election_id == election.id)
         .order_by(Ballot.seq)
-        .options(selectinload(Ballot.choices))
-    ).scalars()
-    for ballot in ballots:
-        choices = {
-            slugs[choice.category_id]: nominee_slugs.get(choice.nominee_id)
-            if choice.nominee_id
-            else None
-            for choice in ballot.choices
-        }
-        yield {"ballot": ballot.seq, "choices": choices, "nonce": ballot.nonce}
+    )
+    for seq, choices, nonce in rows:
+        yield {"ballot": seq, "choices": json.loads(choices), "nonce": nonce}
 
 
 def publish(session: Session, election: Election) -> None:

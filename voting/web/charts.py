@@ -47,9 +47,12 @@ class BarsChart:
     long names wrap); each bar is drawn beside its count and hidden from assistive tech."""
 
     bars: list[Bar]
+    unit: str = "votes"  # or "points", for an award counted by points
 
 
-def bars_chart(finalists: list[dict], winners: list[str] | None = None) -> BarsChart:
+def bars_chart(
+    finalists: list[dict], winners: list[str] | None = None, unit: str = "votes"
+) -> BarsChart:
     """One bar per finalist in ballot order, scaled to the largest count."""
     top = max((f["votes"] for f in finalists), default=0) or 1
     return BarsChart(
@@ -61,5 +64,6 @@ def bars_chart(finalists: list[dict], winners: list[str] | None = None) -> BarsC
                 won=finalist["slug"] in (winners or []),
             )
             for finalist in finalists
-        ]
+        ],
+        unit,
     )

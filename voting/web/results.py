@@ -36,7 +36,10 @@ def show(slug: str):
     election = election_or_404(slug)
     state = reveal_state(get_session(), election)
     awards = [
-        (award, bars_chart(award.finalists, award.winners) if award.counts_shown else None)
+        (
+            award,
+            bars_chart(award.finalists, award.winners, award.unit) if award.counts_shown else None,
+        )
         for award in state.awards
     ]
     return render_template("results.html", election=election, state=state, awards=awards)

@@ -66,7 +66,7 @@ def _view(election: Election) -> dict:
         "state": state,
         "show": show if election.is_over else election.state,
         "award": award,
-        "bars": bars_chart(award.finalists, award.winners)
+        "bars": bars_chart(award.finalists, award.winners, award.unit)
         if award and award.counts_shown
         else None,
         "categories": load_categories(session, election),

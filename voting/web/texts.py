@@ -24,6 +24,13 @@ TIE_RULE_LABELS = {
     "jury": _l("the jury decides between the finalists tied for first place"),
     "shared": _l("the finalists tied for first place share the award"),
 }
+# The counting methods of an award (verify.METHODS), as the editor offers them.
+METHOD_LABELS = {
+    "plurality": _l("one finalist per ballot (plurality)"),
+    "approval": _l("tick any finalists you approve of (approval)"),
+    "points": _l("rank finalists; each place earns points"),
+    "irv": _l("rank finalists; instant runoff"),
+}
 # An election's state as a refusal names it ("election X is %(state)s ...").
 STATE_LABELS = {
     "draft": _l("in draft"),
