@@ -480,25 +480,20 @@ def category_result(category: dict, votes: dict[str, int], abstentions: int) -> 
 
     A tie for first place is reported (all tied finalists as winners, ``tie`` true), never broken.
     """
+    rows = [
+        {"nominee": n["slug"], "name": n["name"], "votes": votes.get(n["slug"], 0)}
+        for n in category["nominees"]
+    ]
+    return _scored(category, rows, "votes", abstentions)
+
+
+def _scored(category: dict, rows: list[dict], score: str, abstentions: int) -> dict:
+    """Rows ranked by *score* (ties in ballot order); the highest score wins, if above 0."""
     order = {n["slug"]: i for i, n in enumerate(category["nominees"])}
-    results = sorted(
-        (
-            {"nominee": n["slug"], "name": n["name"], "votes": votes.get(n["slug"], 0)}
-            for n in category["nominees"]
-        ),
-        key=lambda r: (-r["votes"], order[r["nominee"]]),
-    )
-    top = results[0]["votes"] if results else 0
-    winners = [r["nominee"] for r in results if r["votes"] == top] if top > 0 else []
-    return {
-        "slug": category["slug"],
-        "title": category["title"],
-        "method": category.get("method", "plurality"),
-        "results": results,
-        "abstentions": abstentions,
-        "winners": winners,
-        "tie": len(winners) > 1,
-    }
+    results = sorted(rows, key=lambda r: (-r[score], order[r["nominee"]]))
+    top = results[0][score] if results else 0
+    winners = [r["nominee"] for r in results if r[score] == top] if top > 0 else []
+    return _result(category, results, abstentions, winners)
 
 
 def count_ballots(definition: dict, ballots: Iterable[dict[str, object]]) -> list[dict]:
@@ -591,22 +586,16 @@ def _points_result(category: dict, rankings: list, abstentions: int) -> dict:
         firsts[ranking[0]] += ballots
         for place, slug in enumerate(ranking[: len(table)]):
             points[slug] += table[place] * ballots
-    order = {n["slug"]: i for i, n in enumerate(category["nominees"])}
-    results = sorted(
-        (
-            {
-                "nominee": n["slug"],
-                "name": n["name"],
-                "votes": firsts[n["slug"]],
-                "points": points[n["slug"]],
-            }
-            for n in category["nominees"]
-        ),
-        key=lambda r: (-r["points"], order[r["nominee"]]),
-    )
-    top = results[0]["points"] if results else 0
-    winners = [r["nominee"] for r in results if r["points"] == top] if top > 0 else []
-    return _result(category, results, abstentions, winners)
+    rows = [
+        {
+            "nominee": n["slug"],
+            "name": n["name"],
+            "votes": firsts[n["slug"]],
+            "points": points[n["slug"]],
+        }
+        for n in category["nominees"]
+    ]
+    return _scored(category, rows, "points", abstentions)
 
 
 def _result(category: dict, results: list[dict], abstentions: int, winners: list[str]) -> dict:

@@ -72,14 +72,20 @@ def _logged(session: Session, election: Election, kind: str) -> list[dict]:
     return [json.loads(body)["data"] for body in bodies]
 
 
-def tally(session: Session, election: Election) -> dict | None:
-    """The tally of a closed election, held or published (without its nonce); None before."""
+def _opened_tally(session: Session, election: Election) -> dict | None:
+    """The tally with the nonce that opens the seal: held, or on the board; None before close."""
     found = [d for k, d in _held(session, election) if k == "tally"] or _logged(
         session, election, "tally"
     )
-    if not found:
+    return found[0] if found else None
+
+
+def tally(session: Session, election: Election) -> dict | None:
+    """The tally of a closed election, held or published (without its nonce); None before."""
+    opened = _opened_tally(session, election)
+    if opened is None:
         return None
-    return {key: value for key, value in found[0].items() if key != "nonce"}
+    return {key: value for key, value in opened.items() if key != "nonce"}
 
 
 def decisions(session: Session, election: Election) -> dict[str, str]:
@@ -120,10 +126,8 @@ def publish(session: Session, election: Election) -> None:
 
 def openings_file(session: Session, election: Election) -> Iterator[bytes]:
     """The jury's file: what `verify.py board.jsonl --openings FILE` opens the tally with."""
-    opened = [d for k, d in _held(session, election) if k == "tally"] or _logged(
-        session, election, "tally"
-    )
-    if not opened:
+    opened = _opened_tally(session, election)
+    if opened is None:
         raise LookupError(f"{election.slug} has no sealed tally")
     yield _line(
         {
@@ -135,7 +139,7 @@ def openings_file(session: Session, election: Election) -> Iterator[bytes]:
     )
     for opening in openings(session, election):
         yield _line({"type": "opening", **opening})
-    yield _line({"type": "tally", "data": opened[0]})
+    yield _line({"type": "tally", "data": opened})
 
 
 def _line(value: dict) -> bytes:
