@@ -245,8 +245,13 @@ def reach_review(client, token: str, choices: dict[str, str]) -> dict:
     page = client.get("/ballot")
     assert page.status_code == 200, page.get_data(as_text=True)
     form = form_on(page.get_data(as_text=True), "/ballot")
-    data = dict(form["fields"])
-    data.update({f"award-{slug}": value for slug, value in choices.items()})
+    # An unticked "abstain" box is not sent, as in a browser (the parser lists every box).
+    data = {k: v for k, v in form["fields"].items() if not k.startswith("abstain-")}
+    # An award's slug names its radios; "rank-AWARD-FINALIST" and "abstain-AWARD" are fields.
+    ranked = ("rank-", "abstain-")
+    data.update(
+        {name if name.startswith(ranked) else f"award-{name}": v for name, v in choices.items()}
+    )
     response = client.post("/ballot", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)
     review = client.get("/review")

@@ -26,11 +26,21 @@ def post(client, path: str, **data):
 @pytest.fixture
 def every_kind(app, runner, elections):
     """An election whose log holds every kind of entry, made through the web."""
-    election = elections.create(
-        definition_toml(categories={"best": ["ann", "ben", "cleo"]}), attendees=6
+    toml = definition_toml(categories={"best": ["ann", "ben", "cleo"]}).replace(
+        'title = "Award best"',
+        'title = "Award best"\njury = {weight = 0.5, combine = "rank-points"}',
     )
+    election = elections.create(toml, attendees=6, open_voting=False)
     slug = election.slug
+    juror = staff_client(app, runner, "jury", "maya")
+    assert runner.invoke(args=["open"]).exit_code == 0
+    election.tokens = elections.tokens(slug)
     organiser = staff_client(app, runner, "organiser", "olga")
+    # The juror abstains (jury.ballot.cast), so the audience's tie stays one for the jury.
+    juror.post(
+        f"/jury/ballots/best/cast?election={slug}",
+        data={"csrf_token": csrf_of(juror, "/jury/ballots"), "answer": "abstain"},
+    )
     post(organiser, f"/admin/cards/anonymous?election={slug}", count="2", layout="a4")
     post(organiser, "/desk/attendees/5/reissue", confirm="yes")  # tokens.reissued
     post(organiser, "/desk/attendees/6/anonymous-card", confirm="yes")  # tokens.revoked

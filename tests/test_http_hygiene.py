@@ -25,6 +25,7 @@ def values(app, elections):
     return {
         "attendee_id": str(attendee),
         "slug": "cluster-manager",
+        "award": "cluster-manager",
         "nominee": "jane-doe",
         "code": receipt,
         "token": election.tokens[1],

@@ -44,6 +44,7 @@ def world(app, runner, elections):
     values = {
         "attendee_id": str(attendee),
         "slug": "cluster-manager",
+        "award": "cluster-manager",
         "nominee": "jane-doe",
         "code": receipt,
         "token": election.tokens[1],

@@ -69,7 +69,7 @@ def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
         width,
         5.5,
         f"{results['ballots']} ballots cast of {results['attendees']} eligible attendees. "
-        f"Plurality vote per award; tie rule: {results['tie_rule']}.",
+        f"Tie rule: {results['tie_rule']}.",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -77,11 +77,18 @@ def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
         pdf.ln(4)
         pdf.set_font("DejaVu", "B", 12)
         pdf.multi_cell(width, 6.5, category["title"], new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9.5)
+        pdf.multi_cell(width, 5, counting_line(category), new_x="LMARGIN", new_y="NEXT")
         for row in category["results"]:
             won = row["nominee"] in category["winners"]
             pdf.set_font("DejaVu", "B" if won else "", 10.5)
             pdf.cell(width - 30, 6, ("Winner: " if won else "") + row["name"])
-            pdf.cell(30, 6, str(row["votes"]), align="R", new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(
+                30, 6, _figure(verify.row_score(row)), align="R", new_x="LMARGIN", new_y="NEXT"
+            )
+        for line in round_lines(category):
+            pdf.set_font("DejaVu", "", 9)
+            pdf.multi_cell(width, 4.8, line, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 9.5)
         pdf.cell(width - 30, 5.5, "Abstentions")
         pdf.cell(30, 5.5, str(category["abstentions"]), align="R", new_x="LMARGIN", new_y="NEXT")
@@ -122,3 +129,41 @@ def make_certificate(results: dict, checkpoint: verify.Checkpoint, signer: LogSi
     document = _pdf(results, checkpoint, vkey)
     payload = verify.certificate_payload(results, checkpoint.note)
     return verify.seal_certificate(document, payload, signer.private_key, checkpoint.origin)
+
+
+METHOD_NAMES = {
+    "plurality": "one finalist per ballot (plurality); votes",
+    "approval": "approval; approvals",
+    "points": "points per place",
+    "irv": "instant runoff; votes in the last round counted",
+}
+
+
+def counting_line(category: dict) -> str:
+    """How an award was counted, in one line: its method and any jury share."""
+    text = f"Counted by {METHOD_NAMES.get(category.get('method', 'plurality'), 'plurality')}"
+    combined = category.get("combined")
+    if combined:
+        jury = category["jury"]["ballots"]
+        rule = "rank points" if combined["combine"] == "rank-points" else "vote shares"
+        text += (
+            f"; combined with the jury's {jury} ballot{'s' if jury != 1 else ''} by {rule}, "
+            f"the jury's share {combined['weight'] * 100:g} %: the combined scores"
+        )
+    return text + "."
+
+
+def round_lines(category: dict) -> list[str]:
+    """An instant runoff's rounds, one line each (of the audience's part, with a jury share)."""
+    rounds = category.get("rounds") or category.get("audience", {}).get("rounds") or []
+    names = {row["nominee"]: row["name"] for row in category["results"]}
+    lines = []
+    for number, past in enumerate(rounds, start=1):
+        counts = ", ".join(f"{names.get(s, 'No award')} {v}" for s, v in past["counts"].items())
+        out = ", ".join(names.get(s, "No award") for s in past["eliminated"])
+        lines.append(f"Round {number}: {counts}" + (f"; out: {out}" if out else ""))
+    return lines
+
+
+def _figure(value: int | float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

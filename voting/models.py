@@ -1,6 +1,7 @@
 """The tables, in SQLAlchemy 2 typed style.
 
-Ballot secrecy is built into the schema: no column or foreign key leads from attendees to
+Staff accounts and their sign-ins are in voting/staff_models.py. Ballot secrecy is built into
+the schema: no column or foreign key leads from attendees to
 tokens or ballots. Token rows hold only a hash, have no timestamp, and are kept in hash
 order (SQLite ``WITHOUT ROWID``, inserted sorted) so their order reveals nothing either.
 """
@@ -43,9 +44,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-ROLES = ("organiser", "desk", "jury")
 
 
 class Election(Base):
@@ -305,6 +303,22 @@ class BallotChoice(Base):
     nominee_id: Mapped[int | None] = mapped_column(ForeignKey("nominees.id"), index=True)
 
 
+class JuryBallot(Base):
+    """A juror's ballot in one award, named (jurors answer for it); once per juror and award."""
+
+    __tablename__ = "jury_ballots"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    juror: Mapped[str] = mapped_column(String(80), primary_key=True)
+    award: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[str] = mapped_column(Text)  # {award: answer}, canonical JSON, as sealed
+    seq: Mapped[int] = mapped_column(Integer)  # its entry on the board
+
+
 class HeldEntry(Base):
     """A log entry the board gets only when the reveal ends: the opened tally, the jury's
     decisions of ties. Held here so that no public file shows a result before its moment."""
@@ -383,54 +397,3 @@ class StagedUpload(Base):
     filename: Mapped[str] = mapped_column(String(200))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class User(Base):
-    """A staff account: organiser, desk or jury. Voters have none; their token is enough."""
-
-    __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('organiser', 'desk', 'jury')", name="role_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    # A disabled account cannot sign in; its sessions were ended when it was disabled.
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    # Flask-Login's user protocol. The id it keeps in the cookie names the sign-in as well
-    # (see StaffSession), so signing out, a new password or disabling ends it on the server.
-    is_authenticated = True
-    is_anonymous = False
-    staff_session: str = ""
-
-    @property
-    def is_active(self) -> bool:
-        return self.disabled_at is None
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.staff_session}"
-
-
-class StaffSession(Base):
-    """One sign-in of a staff member: the cookie is worth something only while this lasts."""
-
-    __tablename__ = "staff_sessions"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class SetupLink(Base):
-    """The one-time link `voting init` prints to create the first organiser account.
-
-    The link's token is an HMAC of this nonce under the instance's secret key: every `voting
-    init` prints the same link again without writing, and the database alone cannot forge it.
-    """
-
-    __tablename__ = "setup_links"
-
-    nonce: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

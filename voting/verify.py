@@ -43,6 +43,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -496,14 +497,30 @@ def _scored(category: dict, rows: list[dict], score: str, abstentions: int) -> d
     return _result(category, results, abstentions, winners)
 
 
-def count_ballots(definition: dict, ballots: Iterable[dict[str, object]]) -> list[dict]:
+def count_ballots(
+    definition: dict,
+    ballots: Iterable[dict[str, object]],
+    jury: dict[str, list[object]] | None = None,
+) -> list[dict]:
     """Count opened ballots (award slug -> its answer, None to abstain) into per-award results,
-    each by its award's method."""
+    each by its award's method; an award with a jury share combines them with the jury's
+    answers to it (*jury*: award slug -> the jurors' answers)."""
     ballots = list(ballots)
-    return [
-        count_category(c, (ballot[c["slug"]] for ballot in ballots))
-        for c in definition["categories"]
-    ]
+    results = []
+    for category in definition["categories"]:
+        audience = count_category(category, (ballot[category["slug"]] for ballot in ballots))
+        if category.get("jury"):
+            jurors = jury_result(category, (jury or {}).get(category["slug"], []))
+            audience = combine_parts(category, audience, jurors)
+        results.append(audience)
+    return results
+
+
+def row_score(row: dict) -> int | float:
+    """What a result's row is ranked by: its combined score, its points, or its votes."""
+    if "score" in row:
+        return row["score"]
+    return row["points"] if "points" in row else row["votes"]
 
 
 # How each method reads a ballot's answer for one award (None is always "abstain"):
@@ -691,6 +708,118 @@ def _break_elimination_tie(tied: list[str], earlier: list[dict]) -> tuple[list[s
     return tied, "together"
 
 
+# A jury share: the award's result combines the audience's and the jury's, each counted by the
+# award's method, by the formula its definition publishes ("jury": {"weight", "combine"}):
+#   rank-points  each part ranks the finalists: a finalist earns 1 point for every finalist
+#                it is ahead of in that part, and half a point for every one level with it
+#   shares       each part's share of its votes (approvals, points) that a finalist won
+# A finalist's score is weight * jury + (1 - weight) * audience. Exact fractions rank the
+# finalists; the published scores are rounded to six decimals.
+COMBINE_RULES = ("rank-points", "shares")
+
+
+def jury_result(category: dict, answers: Iterable[object]) -> dict:
+    """The jury's part of an award: its jurors' answers counted by the award's method."""
+    answers = list(answers)
+    return {**count_category(category, answers), "ballots": len(answers)}
+
+
+def combine_parts(category: dict, audience: dict, jury: dict) -> dict:
+    """The award's result from the audience's and the jury's, by its published formula.
+
+    The award's own "results", "winners" and "tie" are the combined ones (the result the
+    award is decided by); "combined" repeats them with the formula, beside "audience" and
+    "jury" (whose "ballots" counts the jury's ballots).
+    """
+    share = category["jury"]
+    weight = Fraction(str(share["weight"]))
+    parts = {"audience": audience, "jury": jury}
+    if share["combine"] == "rank-points":
+        values = {name: _rank_points(part) for name, part in parts.items()}
+    else:
+        values = {name: _vote_shares(part) for name, part in parts.items()}
+    scores = {
+        slug: weight * values["jury"][slug] + (1 - weight) * values["audience"][slug]
+        for slug in values["audience"]
+    }
+    order = {n["slug"]: i for i, n in enumerate(category["nominees"])}
+    names = {n["slug"]: n["name"] for n in category["nominees"]}
+    ranked = sorted(scores, key=lambda slug: (-scores[slug], order[slug]))
+    rows = [
+        {
+            "nominee": slug,
+            "name": names[slug],
+            "score": _published(scores[slug]),
+            "audience": _published(values["audience"][slug]),
+            "jury": _published(values["jury"][slug]),
+        }
+        for slug in ranked
+    ]
+    anyone = _votes_cast(audience) or _votes_cast(jury)
+    top = scores[ranked[0]] if ranked and anyone else None
+    winners = [slug for slug in ranked if scores[slug] == top]
+    combined = _result(category, rows, audience["abstentions"], winners)
+    combined.update(
+        combined={
+            "weight": share["weight"],
+            "combine": share["combine"],
+            **{key: combined[key] for key in ("results", "winners", "tie")},
+        },
+        audience=audience,
+        jury=jury,
+    )
+    return combined
+
+
+def _published(value: Fraction) -> int | float:
+    return value.numerator if value.denominator == 1 else round(float(value), 6)
+
+
+def _votes_cast(result: dict) -> bool:
+    if "rounds" in result:
+        return bool(result["rounds"]) and sum(result["rounds"][0]["counts"].values()) > 0
+    return sum(row_score(row) for row in result["results"]) > 0
+
+
+def _standing(result: dict) -> dict[str, tuple]:
+    """Each finalist's place in one part's result as a comparable key, higher is better: its
+    score, or in an instant runoff the round it lasted to, then its votes in that round."""
+    if "rounds" not in result:
+        return {row["nominee"]: (row_score(row),) for row in result["results"]}
+    out = {
+        slug: number
+        for number, past in enumerate(result["rounds"], start=1)
+        for slug in past["eliminated"]
+    }
+    last = len(result["rounds"]) + 1
+    return {
+        row["nominee"]: (out.get(row["nominee"], last), row["votes"]) for row in result["results"]
+    }
+
+
+def _rank_points(result: dict) -> dict[str, Fraction]:
+    standing = _standing(result)
+    return {
+        slug: sum(
+            (
+                Fraction(1) if theirs < mine else Fraction(1, 2)
+                for rival, theirs in standing.items()
+                if rival != slug and theirs <= mine
+            ),
+            Fraction(0),
+        )
+        for slug, mine in standing.items()
+    }
+
+
+def _vote_shares(result: dict) -> dict[str, Fraction]:
+    scores = {row["nominee"]: row_score(row) for row in result["results"]}
+    total = sum(scores.values())
+    return {
+        slug: Fraction(score, total) if total else Fraction(0) for slug, score in scores.items()
+    }
+
+
 def reveal_screens(awards: Sequence[str]) -> list[tuple[str, str | None]]:
     """The reveal on stage, screen by screen: the sealed result, each award's finalists,
     winner and bars, then the summary. Step n of the reveal shows screen n."""
@@ -786,6 +915,8 @@ ENTRY_KINDS: dict[str, str] = {
     "tokens.reissued": "lost ballots replaced: old token hashes revoked, new ones added",
     "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices "
     "(ballots join in shuffled batches)",
+    "jury.ballot.cast": "a juror's ballot for one award with a jury share: the juror's name "
+    "and a sealed commitment to the answer (jurors are accountable, the audience is secret)",
     "voting.closed": "voting closed",
     "tally.sealed": "a commitment to the tally, made at close; the tally and the ballots' "
     "openings join the board when the reveal ends",
@@ -886,6 +1017,9 @@ class _Checker:
         self.spent: set[str] = set()
         self.sealed: dict[int, str] = {}
         self.unsealed: dict[int, dict[str, str | None]] = {}
+        self.jurors: set[str] = set()  # named when voting opened, if an award has a jury share
+        self.jury_sealed: dict[int, tuple[str, str, str]] = {}  # seq -> juror, award, seal
+        self.jury_unsealed: dict[int, tuple[str, object]] = {}  # seq -> award, answer
         self.commitment: str | None = None  # the sealed tally's, from close
         self.tally: list[dict] | None = None
         self.decisions: dict[str, str] = {}
@@ -902,6 +1036,7 @@ class _Checker:
         """This replay as it stood when the tally was sealed: for opening it privately."""
         shadow = copy.copy(self)
         shadow.phase, shadow.unsealed, shadow.tally = "sealed", {}, None
+        shadow.jury_unsealed = {}
         shadow._bind_rules()
         return shadow
 
@@ -949,6 +1084,15 @@ class _Checker:
         self._require("draft")
         if not self.committed:
             raise ValueError("voting opened before the eligible tokens were committed")
+        assert self.definition is not None
+        jurors = data.get("jurors", [])
+        if not isinstance(jurors, list) or not all(isinstance(j, str) and j for j in jurors):
+            raise ValueError("jurors must be a list of names")
+        if jurors != sorted(set(jurors)):
+            raise ValueError("jurors is not sorted and unique")
+        if any(c.get("jury") for c in self.definition["categories"]) and not jurors:
+            raise ValueError("an award has a jury share but voting opened with no juror")
+        self.jurors = set(jurors)
         self.phase = "open"
 
     def _tokens_added(self, seq: int, data: dict) -> None:
@@ -997,6 +1141,19 @@ class _Checker:
         self.spent.add(token)
         self.sealed[seq] = data["sealed"]
 
+    def _jury_ballot_cast(self, seq: int, data: dict) -> None:
+        """A juror's ballot for one award with a jury share: named, sealed, once per award."""
+        if self.phase != "open":
+            raise ValueError(f"a jury ballot was cast while the election was {self.phase}")
+        juror, award = data.get("juror"), data.get("award")
+        if juror not in self.jurors:
+            raise ValueError(f"{juror!r} is not one of the jurors named at opening")
+        if not self.categories.get(award, {}).get("jury"):
+            raise ValueError(f"award {award!r} has no jury share")
+        if (juror, award) in {(j, a) for j, a, _seal in self.jury_sealed.values()}:
+            raise ValueError(f"{juror} voted twice in {award}")
+        self.jury_sealed[seq] = (juror, award, _expect_hash(data, "sealed"))
+
     def _voting_closed(self, seq: int, data: dict) -> None:
         self._require("open")
         self.phase = "closed"
@@ -1009,18 +1166,26 @@ class _Checker:
     def _ballot_unsealed(self, seq: int, data: dict) -> None:
         self._require("sealed")
         ballot = _expect_int(data, "ballot")
-        if ballot not in self.sealed:
+        if ballot not in self.sealed and ballot not in self.jury_sealed:
             raise ValueError(f"entry {ballot} is not a ballot")
-        if ballot in self.unsealed:
+        if ballot in self.unsealed or ballot in self.jury_unsealed:
             raise ValueError(f"ballot {ballot} was unsealed twice")
         choices = data.get("choices")
         nonce = data.get("nonce")
         if not isinstance(nonce, str) or not isinstance(choices, dict):
             raise ValueError("choices and nonce are required")
-        if seal_choices(choices, nonce) != self.sealed[ballot]:
+        if ballot in self.jury_sealed:
+            _juror, award, seal = self.jury_sealed[ballot]
+        else:
+            award, seal = None, self.sealed[ballot]
+        if seal_choices(choices, nonce) != seal:
             raise ValueError(f"choices do not match the seal of ballot {ballot}")
-        _check_choices(self.categories, choices)
-        self.unsealed[ballot] = choices
+        if award is None:
+            _check_choices(self.categories, choices)
+            self.unsealed[ballot] = choices
+        else:  # a juror's ballot answers its one award
+            _check_choices({award: self.categories[award]}, choices)
+            self.jury_unsealed[ballot] = (award, choices[award])
 
     def _tie_decided(self, seq: int, data: dict) -> None:
         self._require("tallied", "revealed")
@@ -1072,17 +1237,22 @@ class _Checker:
     def _tally(self, seq: int, data: dict) -> None:
         """The opened tally: the recount of the opened ballots, and what was sealed at close."""
         self._require("sealed")
-        missing = sorted(set(self.sealed) - set(self.unsealed))
+        missing = sorted(
+            set(self.sealed) - set(self.unsealed) | set(self.jury_sealed) - set(self.jury_unsealed)
+        )
         if missing:
             raise ValueError(f"ballot {missing[0]} was never unsealed")
         assert self.definition is not None
+        jury: dict[str, list[object]] = {}
+        for award, answer in self.jury_unsealed.values():
+            jury.setdefault(award, []).append(answer)
         nonce = data.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise ValueError("the tally has no nonce to open the sealed tally with")
         expected = {
             "ballots": len(self.sealed),
             "eligible": len(self.eligible - self.revoked),
-            "categories": count_ballots(self.definition, self.unsealed.values()),
+            "categories": count_ballots(self.definition, self.unsealed.values(), jury),
             "nonce": nonce,
         }
         if data != expected:
@@ -1154,6 +1324,23 @@ def _check_method(category: dict) -> None:
         raise ValueError(f"category {slug}: points must be a list of non-negative integers")
     if category.get("no_award") and NO_AWARD in {n["slug"] for n in category["nominees"]}:
         raise ValueError(f"category {slug}: {NO_AWARD!r} is the name of 'No award'")
+    if "jury" in category:
+        _check_jury_share(category)
+
+
+def _check_jury_share(category: dict) -> None:
+    slug, share = category["slug"], category["jury"]
+    if not isinstance(share, dict) or share.keys() != {"weight", "combine"}:
+        raise ValueError(f"category {slug}: jury needs exactly a weight and a combine rule")
+    weight = share["weight"]
+    if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight < 1:
+        raise ValueError(f"category {slug}: the jury's weight must be between 0 and 1")
+    if share["combine"] not in COMBINE_RULES:
+        raise ValueError(f"category {slug}: unknown combine rule {share['combine']!r}")
+    if share["combine"] == "shares" and category.get("method") == "irv":
+        raise ValueError(f"category {slug}: an instant runoff combines by rank-points")
+    if category.get("no_award"):
+        raise ValueError(f"category {slug}: 'No award' cannot be combined with a jury share")
 
 
 def _check_choices(categories: dict[str, dict], choices: dict) -> None:
@@ -1370,7 +1557,9 @@ def _open_privately(checker: _Checker, lines: Iterable[bytes], header: dict) -> 
     if shadow.tally is None:
         raise BoardError("openings", "the file ends before the tally")
     if checker.tally is not None and (
-        shadow.tally != checker.tally or shadow.unsealed != checker.unsealed
+        shadow.tally != checker.tally
+        or shadow.unsealed != checker.unsealed
+        or shadow.jury_unsealed != checker.jury_unsealed
     ):
         raise BoardError("openings", "the openings differ from those the board published")
     return shadow.tally

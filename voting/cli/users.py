@@ -10,7 +10,6 @@ from flask.cli import AppGroup
 from voting import services
 from voting.cli.common import COMMAND_LINE, operation
 from voting.db import get_session, writing
-from voting.models import ROLES
 from voting.operations.users import (
     add_user,
     change_password,
@@ -19,6 +18,7 @@ from voting.operations.users import (
     list_users,
     set_disabled,
 )
+from voting.staff_models import ROLES
 
 
 @click.group("users", cls=AppGroup)

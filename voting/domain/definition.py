@@ -62,6 +62,8 @@ class CategoryDefinition:
     max_choices: int | None = None  # approval: at most this many ticks (None: all)
     points: tuple[int, ...] = ()  # points: per place, best first (empty: n-1, ..., 0)
     no_award: bool = False  # irv: "No award" is a candidate
+    jury_weight: float | None = None  # the jury's share of the result (None: no jury share)
+    jury_combine: str = "rank-points"  # how the jury's and the audience's results combine
 
     def method_settings(self) -> dict:
         """The counting method's published settings, as the board and verify.py name them."""
@@ -72,6 +74,8 @@ class CategoryDefinition:
             settings["points"] = list(self.points)
         if self.no_award:
             settings["no_award"] = True
+        if self.jury_weight is not None:
+            settings["jury"] = {"weight": self.jury_weight, "combine": self.jury_combine}
         return settings
 
 
@@ -294,7 +298,7 @@ def _read_categories(reader: TableReader, raw: object) -> tuple[CategoryDefiniti
         reader.unknown_keys(
             table,
             path,
-            {"slug", "title", "method", "description", "nominees", *_METHOD_SETTINGS},
+            {"slug", "title", "method", "description", "nominees", "jury", *_METHOD_SETTINGS},
             CATEGORY_TEXTS,
         )
         method = reader.text(table, path, "method", required=False) or "plurality"
@@ -310,6 +314,7 @@ def _read_categories(reader: TableReader, raw: object) -> tuple[CategoryDefiniti
                 nominees=nominees,
                 translations=reader.translations(table, path, CATEGORY_TEXTS),
                 **_read_method_settings(reader, path, table, method, len(nominees)),
+                **_read_jury_share(reader, path, table, method),
             )
         )
     return tuple(categories)
@@ -353,6 +358,34 @@ def _read_method_settings(
             reader.fail(f"{path}.no_award", "must be true or false")
         else:
             settings["no_award"] = no_award
+    return settings
+
+
+def _read_jury_share(reader: TableReader, path: str, table: dict, method: str) -> dict:
+    """[categories.jury]: the jury's weight and how its result combines with the audience's."""
+    share = table.get("jury")
+    if share is None:
+        return {}
+    where = f"{path}.jury"
+    if not isinstance(share, dict):
+        reader.fail(where, "must be a table with weight and combine")
+        return {}
+    reader.unknown_keys(share, where, {"weight", "combine"}, ())
+    weight = share.get("weight")
+    combine = share.get("combine", "rank-points")
+    settings: dict = {}
+    if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight < 1:
+        reader.fail(f"{where}.weight", "must be a number between 0 and 1, e.g. 0.5")
+    else:
+        settings["jury_weight"] = float(weight)
+    if combine not in verify.COMBINE_RULES:
+        reader.fail(f"{where}.combine", f"must be one of {', '.join(verify.COMBINE_RULES)}")
+    elif combine == "shares" and method == "irv":
+        reader.fail(f"{where}.combine", 'an instant runoff has no vote shares: use "rank-points"')
+    else:
+        settings["jury_combine"] = combine
+    if table.get("no_award") is True:
+        reader.fail(where, "cannot be combined with no_award: the jury ranks finalists only")
     return settings
 
 

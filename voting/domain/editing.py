@@ -139,20 +139,41 @@ def update_category(
 
 
 def set_counting(
-    document: dict, slug: str, method: str, max_choices: str, points: str, no_award: bool
+    document: dict,
+    slug: str,
+    method: str,
+    max_choices: str,
+    points: str,
+    no_award: bool,
+    jury_weight: str = "",
+    jury_combine: str = "rank-points",
 ) -> None:
-    """An award's counting method and its one setting, as typed in the editor. Whatever
-    does not read as numbers is kept as typed, for the definition's check to name."""
+    """An award's counting method, its one setting and its jury share, as typed in the
+    editor. Whatever does not read as numbers is kept as typed, for the definition's check
+    to name."""
     category = _category(document, slug)
     category["method"] = method
-    for key in ("max_choices", "points", "no_award"):
+    for key in ("max_choices", "points", "no_award", "jury"):
         category.pop(key, None)
+    if jury_weight.strip():
+        category["jury"] = {"weight": _share(jury_weight), "combine": jury_combine}
     if method == "approval" and max_choices.strip():
         category["max_choices"] = _number(max_choices)
     if method == "points" and points.strip():
         category["points"] = [_number(part) for part in points.replace(";", ",").split(",")]
     if method == "irv" and no_award:
         category["no_award"] = True
+
+
+def _share(text: str) -> float | str:
+    """A share as typed: 0.5, 0,5 or 50 %."""
+    typed = text.strip().replace(",", ".")
+    percent = typed.endswith("%")
+    try:
+        value = float(typed.rstrip("% "))
+    except ValueError:
+        return text.strip()
+    return round(value / 100, 6) if percent else value
 
 
 def _number(text: str) -> int | str:

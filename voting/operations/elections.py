@@ -5,6 +5,7 @@ draft -> open -> closed -> revealed; each step is a log entry and none goes back
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError, VotingError
 from voting.models import Attendee, Category, Election, EligibleToken, Nominee
-from voting.operations import activity, audit, batches, sealed
+from voting.operations import activity, audit, batches, jury_ballots, sealed
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
 from voting.operations.tokens import personal_token_hashes
@@ -219,6 +220,18 @@ def open_election(
     empty = [c.title for c in categories if not c.nominees]
     if empty:
         raise StateError(N_("the award %(award)s has no finalists yet"), award=repr(empty[0]))
+    jurors: dict = {}
+    shared = [c.title for c in categories if _jury_share(election, c.slug)]
+    if shared:
+        jurors = {"jurors": jury_ballots.jurors_to_seat(session)}
+        if not jurors["jurors"]:
+            raise StateError(
+                N_(
+                    "the award %(award)s has a jury share but there is no jury account: "
+                    "add one with `voting users add NAME --role jury`"
+                ),
+                award=repr(shared[0]),
+            )
     attendees = session.execute(
         select(Attendee.id, Attendee.reissue).where(
             Attendee.election_id == election.id, Attendee.withdrawn_at.is_(None)
@@ -254,7 +267,7 @@ def open_election(
                     "token_hashes": hashes,
                 },
             ),
-            ("voting.opened", {"at": iso_utc(now)}),
+            ("voting.opened", {"at": iso_utc(now), **jurors}),
         ],
     )
     election.state = "open"
@@ -262,6 +275,11 @@ def open_election(
     signed = audit.checkpoint(session, election, signer, now)
     activity.record(session, election, actor, "voting opened", now)
     return signed
+
+
+def _jury_share(election: Election, award: str) -> bool:
+    published = json.loads(election.definition)["categories"]
+    return any(c["slug"] == award and c.get("jury") for c in published)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from voting.models import (
     EligibleToken,
 )
 from voting.operations.attendees import count_attendees
+from voting.operations.jury_ballots import jury_answers
 from voting.operations.layout import load_categories
 
 
@@ -82,18 +83,20 @@ def count_election(session: Session, election: Election, categories: list[Catego
                 select(Ballot.answers).where(Ballot.election_id == election.id)
             )
         ]
+    jury = jury_answers(session, election)
     results = []
     for category in categories:
         board_category = published[category.slug]
         if answers is not None and category.method != "plurality":
-            results.append(
-                verify.count_category(board_category, (a[category.slug] for a in answers))
-            )
-            continue
-        votes = {n.slug: counts.get((category.id, n.id), 0) for n in category.nominees}
-        results.append(
-            verify.category_result(board_category, votes, counts.get((category.id, None), 0))
-        )
+            result = verify.count_category(board_category, (a[category.slug] for a in answers))
+        else:
+            votes = {n.slug: counts.get((category.id, n.id), 0) for n in category.nominees}
+            abstentions = counts.get((category.id, None), 0)
+            result = verify.category_result(board_category, votes, abstentions)
+        if board_category.get("jury"):
+            jurors = verify.jury_result(board_category, jury.get(category.slug, []))
+            result = verify.combine_parts(board_category, result, jurors)
+        results.append(result)
     return {
         "ballots": ballot_count(session, election),
         "eligible": eligible_count(session, election),

@@ -39,8 +39,12 @@ class CategoryResult:
     tie: bool
     counts_shown: bool
     abstentions: int | None
-    unit: str = "votes"  # what the counts are: votes (approvals, last round), or points
+    # What the counts are: votes (approvals, last round), points, or for an award with a
+    # jury share its combined score ("rank-points" or "shares", the formula's name).
+    unit: str = "votes"
     rounds: list[dict] = field(default_factory=list)  # an instant runoff's, once counted
+    # With a jury share, once counted: weight, combine, the jury's ballots, each part's winners.
+    jury: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,18 @@ def reveal_state(session: Session, election: Election) -> RevealState:
             for n in category.nominees
         ]
         if counts_out:
-            # Points awards are won on points: their bars show points, not first places.
-            votes = {r["nominee"]: r.get("points", r["votes"]) for r in result["results"]}
-            finalists = [dict(f, votes=votes[f["slug"]]) for f in finalists]
+            # Each bar is what the award is won on: points, a combined score, or votes.
+            rows = {r["nominee"]: r for r in result["results"]}
+            finalists = [
+                dict(
+                    f,
+                    votes=verify.row_score(rows[f["slug"]]),
+                    **{k: rows[f["slug"]][k] for k in ("audience", "jury") if k in rows[f["slug"]]},
+                )
+                for f in finalists
+            ]
         decided = decisions.get(slug)
+        share = _jury_share(result) if counts_out else None
         awards.append(
             CategoryResult(
                 slug=slug,
@@ -114,8 +126,9 @@ def reveal_state(session: Session, election: Election) -> RevealState:
                 tie=bool(result["tie"]) if winner_out else False,
                 counts_shown=counts_out,
                 abstentions=result["abstentions"] if counts_out else None,
-                unit="points" if result.get("method") == "points" else "votes",
+                unit=_unit(result),
                 rounds=result.get("rounds", []) if counts_out else [],
+                jury=share,
             )
         )
     waiting, tied = None, []
@@ -229,8 +242,27 @@ def final_results(session: Session, election: Election) -> dict:
 
 
 def _level(one: dict, other: dict) -> bool:
-    """Two results that rank the same: equal points, or equal votes where none has points."""
-    return one.get("points", one["votes"]) == other.get("points", other["votes"])
+    """Two results that rank the same: equal scores, points, or votes, as the award counts."""
+    return verify.row_score(one) == verify.row_score(other)
+
+
+def _unit(result: dict) -> str:
+    if "combined" in result:
+        return result["combined"]["combine"]  # "rank-points" or "shares"
+    return "points" if result.get("method") == "points" else "votes"
+
+
+def _jury_share(result: dict) -> dict | None:
+    """What the stage and the results say of an award's jury share, once it is counted."""
+    if "combined" not in result:
+        return None
+    return {
+        "weight": result["combined"]["weight"],
+        "combine": result["combined"]["combine"],
+        "ballots": result["jury"]["ballots"],
+        "audience_winners": result["audience"]["winners"],
+        "jury_winners": result["jury"]["winners"],
+    }
 
 
 def ties_for_the_jury(session: Session, election: Election) -> list[str]:

@@ -9,6 +9,7 @@ Until then the jury may take the openings home as a file and check the result pr
 
 from __future__ import annotations
 
+import heapq
 import json
 import secrets
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from voting import verify
 from voting.models import AuditEntry, Ballot, Election, HeldEntry
 from voting.operations import audit
+from voting.operations.jury_ballots import jury_openings
 from voting.operations.layout import load_categories
 from voting.operations.results import count_election
 
@@ -103,14 +105,16 @@ def record_decision(session: Session, election: Election, data: dict) -> None:
 
 
 def openings(session: Session, election: Election) -> Iterator[dict]:
-    """Each ballot's answers and the nonce that opens its seal, in board order."""
+    """Each ballot's answers and the nonce that opens its seal, in board order (the jury's
+    ballots among the audience's, where they are on the board)."""
     rows = session.execute(
         select(Ballot.seq, Ballot.answers, Ballot.nonce)
         .where(Ballot.election_id == election.id)
         .order_by(Ballot.seq)
     )
-    for seq, choices, nonce in rows:
-        yield {"ballot": seq, "choices": json.loads(choices), "nonce": nonce}
+    audience = ({"ballot": seq, "choices": json.loads(c), "nonce": n} for seq, c, n in rows)
+    jury = sorted(jury_openings(session, election), key=lambda opening: opening["ballot"])
+    yield from heapq.merge(audience, jury, key=lambda opening: opening["ballot"])
 
 
 def publish(session: Session, election: Election) -> None:

@@ -17,8 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from voting.domain.times import as_utc
 from voting.errors import N_, NotFound, VotingError
-from voting.models import ROLES, SetupLink, StaffSession, User
 from voting.operations import activity
+from voting.staff_models import ROLES, SetupLink, StaffSession, User
 
 MIN_PASSWORD = 10
 _NAME = re.compile(r"^[\w.@-]{1,80}$")

@@ -11,7 +11,6 @@ from flask_login import current_user
 from voting import services
 from voting.db import get_session, writing
 from voting.errors import VotingError
-from voting.models import ROLES
 from voting.operations.users import (
     add_user,
     change_password,
@@ -20,6 +19,7 @@ from voting.operations.users import (
     list_users,
     set_disabled,
 )
+from voting.staff_models import ROLES
 from voting.web.auth import roles_required
 from voting.web.common import actor
 from voting.web.texts import error_text

@@ -17,13 +17,13 @@ from wtforms.validators import InputRequired, Length
 
 from voting import services
 from voting.db import get_session, writing
-from voting.models import User
 from voting.operations.users import (
     authenticate,
     end_staff_session,
     signed_in_user,
     start_staff_session,
 )
+from voting.staff_models import User
 from voting.web.limits import limit_logins
 
 P = ParamSpec("P")

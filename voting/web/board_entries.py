@@ -51,6 +51,9 @@ def _summary(kind: str, data: dict) -> str:
     if kind == "tokens.committed":
         return _("%(count)d eligible ballots committed before opening.", count=data.get("count", 0))
     if kind == "voting.opened":
+        jurors = data.get("jurors")
+        if jurors:
+            return _("Voting opened; the jurors: %(names)s.", names=", ".join(jurors))
         return _("Voting opened.")
     if kind == "tokens.added":
         count = data.get("count", 0)
@@ -67,6 +70,12 @@ def _summary(kind: str, data: dict) -> str:
         )
     if kind == "ballot.cast":
         return _("Ballot cast; its choices stay sealed until the results are revealed.")
+    if kind == "jury.ballot.cast":
+        return _(
+            "Jury ballot of %(juror)s in %(award)s; sealed until the results are revealed.",
+            juror=data.get("juror", ""),
+            award=data.get("award", ""),
+        )
     if kind == "voting.closed":
         return _("Voting closed.")
     if kind == "ballot.unsealed":

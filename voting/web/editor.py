@@ -30,7 +30,7 @@ from voting.operations.elections import edit_election
 from voting.web.auth import roles_required
 from voting.web.common import actor, election_from_request
 from voting.web.language import NAMES
-from voting.web.texts import METHOD_LABELS, TIE_RULE_LABELS, error_text
+from voting.web.texts import COMBINE_LABELS, METHOD_LABELS, TIE_RULE_LABELS, error_text
 
 bp = Blueprint("editor", __name__, url_prefix="/admin/election")
 ORGANISER = "organiser"
@@ -63,6 +63,7 @@ def show(errors: list[str] | None = None, status: int = 200):
             document=document,
             tie_rules=TIE_RULE_LABELS,
             method_labels=METHOD_LABELS,
+            combine_labels=COMBINE_LABELS,
             errors=errors or [],
             editable=election.is_draft,
             other_languages=[(code, NAMES.get(code, code)) for code in _other_languages(document)],
@@ -184,8 +185,12 @@ def change_award(slug: str):
         method = request.form.get("method", "plurality")[:16]
         most, points = request.form.get("max_choices", "")[:8], request.form.get("points", "")[:200]
         no_award = request.form.get("no_award") == "yes"
+        weight = request.form.get("jury_weight", "")[:16]
+        combine = request.form.get("jury_combine", "rank-points")[:16]
         return _edit(
-            lambda doc: editing.set_counting(doc, slug, method, most, points, no_award),
+            lambda doc: editing.set_counting(
+                doc, slug, method, most, points, no_award, weight, combine
+            ),
             f"award counted by {method}: {slug}",
         )
     values = _form("title", "description")

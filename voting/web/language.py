@@ -23,9 +23,11 @@ from werkzeug.exceptions import HTTPException
 
 from voting.web.auth import public
 from voting.web.texts import (
+    decimal_text,
     delivery_label,
     fingerprint_label,
     format_moment,
+    share_text,
     translated,
     turnout_text,
 )
@@ -93,6 +95,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["tr"] = translated
     app.jinja_env.filters["delivery"] = delivery_label
     app.jinja_env.filters["turnout"] = turnout_text
+    app.jinja_env.filters["share"] = share_text
+    app.jinja_env.filters["decimal"] = decimal_text
     app.jinja_env.filters["fingerprint_label"] = fingerprint_label
 
 

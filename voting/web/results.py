@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template
 from flask_babel import gettext as _
 
-from voting import services
+from voting import services, verify
 from voting.certificate import make_certificate
 from voting.db import get_session
 from voting.domain.spreadsheet import BOM, CsvLines
@@ -70,6 +70,7 @@ def as_csv(slug: str):
                 "votes",
                 "winner",
                 "decided_by_jury",
+                "score",
             ]
         ),
     ]
@@ -85,9 +86,10 @@ def as_csv(slug: str):
                         row["nominee"],
                         row["name"],
                         row["organisation"],
-                        row["votes"],
+                        row.get("votes", ""),
                         "yes" if won else "no",
                         "yes" if won and category["decided_by_jury"] else "no",
+                        verify.row_score(row),  # what the award is won on, by its method
                     ]
                 )
             )
@@ -101,6 +103,7 @@ def as_csv(slug: str):
                     "(abstentions)",
                     "",
                     category["abstentions"],
+                    "",
                     "",
                     "",
                 ]

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, get_locale, ngettext
+from flask_babel import (
+    force_locale,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    ngettext,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -30,6 +37,10 @@ METHOD_LABELS = {
     "approval": _l("tick any finalists you approve of (approval)"),
     "points": _l("rank finalists; each place earns points"),
     "irv": _l("rank finalists; instant runoff"),
+}
+COMBINE_LABELS = {
+    "rank-points": _l("by rank points: each part ranks the finalists"),
+    "shares": _l("by vote shares: the share of its votes in each part"),
 }
 # An election's state as a refusal names it ("election X is %(state)s ...").
 STATE_LABELS = {
@@ -93,6 +104,16 @@ def format_moment(moment: datetime | None) -> str:
         return ""
     zone = moment.tzname() or ""
     return f"{format_datetime(moment, 'long', rebase=False)} ({zone})".replace(" ()", "")
+
+
+def decimal_text(number: float) -> str:
+    """A score (2.5, 0.333333) as the reader's language writes it, to two decimals at most."""
+    return format_decimal(number, "#,##0.##")
+
+
+def share_text(share: float) -> str:
+    """A share (0.5) as the reader's language writes a percentage: "50%", "50 %"."""
+    return format_percent(share, "#,##0.#%")
 
 
 def turnout_text(turnout: Turnout) -> str:
