@@ -4,6 +4,10 @@ The board comes from the app itself: ballots cast through the cast path, voting 
 the board exported. Both verifiers run as a juror would run them, as commands.
 
     python -m bench.b3_verification [--ballots 100000]
+
+With ``--methods plurality,irv`` it builds one board per counting method instead (every
+award counted by it) and compares the tally (``voting tally --json``) and the one-file
+verifier on each against plurality's.
 """
 
 from __future__ import annotations
@@ -79,6 +83,50 @@ def measure(ballots: int = 100_000, rounds: int = 3) -> dict:
         return {**measure_on(where, ballots, rounds), "build_seconds": build}
 
 
+def measure_methods(ballots: int, methods: list[str], rounds: int = 3) -> list[dict]:
+    """Tally and verification of the same number of ballots, one board per method."""
+    figures = []
+    for method in methods:
+        with instance("sqlite") as where:
+            closed_election(where.app(), ballots, method)
+            folder = Path(tempfile.mkdtemp(prefix="voting-b3-"))
+            try:
+                board, key = export(where, folder)
+                single = folder / "verify.py"
+                shutil.copy(ROOT / "voting" / "verify.py", single)
+                voting = str(Path(sys.executable).with_name("voting"))
+                commands = {
+                    "tally": [voting, "tally", "--json"],
+                    "verify": [sys.executable, str(single), str(board), "--key", str(key)],
+                }
+                times: dict[str, list[float]] = {name: [] for name in commands}
+                for _ in range(rounds):
+                    for name, command in commands.items():
+                        times[name].append(run(command, cwd=folder, env=where.env()))
+                figures.append(
+                    {
+                        "method": method,
+                        "megabytes": board.stat().st_size / 1e6,
+                        **{name: min(values) for name, values in times.items()},
+                    }
+                )
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+    return figures
+
+
+def report_methods(ballots: int, figures: list[dict]) -> str:
+    plurality = next(f for f in figures if f["method"] == "plurality")
+    lines = [f"B3 by counting method, {ballots} ballots, each award counted by the method:"]
+    for f in figures:
+        lines.append(
+            f"{f['method']}: board {f['megabytes']:.1f} MB, tally {f['tally']:.2f} s "
+            f"(ratio {f['tally'] / plurality['tally']:.2f}), one-file verifier "
+            f"{f['verify']:.2f} s (ratio {f['verify'] / plurality['verify']:.2f})"
+        )
+    return "\n".join(lines)
+
+
 def report(figures: dict) -> str:
     return (
         f"B3 board of {figures['ballots']} ballots ({figures['lines']} lines, "
@@ -94,7 +142,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ballots", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--methods", help="e.g. plurality,irv: compare boards by method")
     args = parser.parse_args()
+    if args.methods:
+        methods = args.methods.split(",")
+        if "plurality" not in methods:
+            methods.insert(0, "plurality")
+        print(report_methods(args.ballots, measure_methods(args.ballots, methods, args.rounds)))
+        return
     print(report(measure(args.ballots, args.rounds)))
 
 

@@ -82,8 +82,9 @@ def instance(kind: str) -> Iterator[Instance]:
 BENCH = "benchmark"  # the actor in the activity log
 
 
-def open_election_with(app, attendees: int) -> list[str]:
-    """Load the example election, import *attendees* people, open it; their ballot tokens."""
+def open_election_with(app, attendees: int, method: str = "plurality") -> list[str]:
+    """Load the example election (its awards counted by *method*), import *attendees*
+    people, open it; their ballot tokens."""
     rows = ["name,email"] + [f"Voter {i},voter{i}@example.org" for i in range(attendees)]
     roster = parse_roster("\n".join(rows).encode())
     with app.app_context():
@@ -93,7 +94,9 @@ def open_election_with(app, attendees: int) -> list[str]:
             election = load_election(
                 session,
                 BENCH,
-                parse_definition(EXAMPLE.read_bytes()),
+                parse_definition(
+                    EXAMPLE.read_text().replace('method = "plurality"', f'method = "{method}"')
+                ),
                 services.now(),
                 ensure_delivery_key=keys.ensure_delivery_key,
             ).election
@@ -134,21 +137,33 @@ def cast_ballots(app, tokens: list[str], *, seed: int = 1, batch: int = 500) -> 
         election = find_election(session, "ecc2016")
         awards = [(a.slug, [n.slug for n in a.nominees]) for a in ballot_layout(session, election)]
         weights = {slug: [*range(len(names), 0, -1), 1] for slug, names in awards}
+        ranked = {a.slug for a in ballot_layout(session, election) if a.ranked}
         codec, signer = services.codec(), services.signer()
         for start in range(0, len(tokens), batch):
             with writing(session):
                 for token in tokens[start : start + batch]:
                     choices = {
-                        slug: rng.choices([*names, "abstain"], weights[slug])[0]
+                        slug: _ranking(rng, names, weights[slug])
+                        if slug in ranked
+                        else rng.choices([*names, "abstain"], weights[slug])[0]
                         for slug, names in awards
                     }
                     cast_ballot(session, codec, signer, token, choices, services.now())
 
 
-def closed_election(app, ballots: int) -> None:
+def _ranking(rng: random.Random, names: list[str], weights: list[int]) -> str:
+    """A ranked answer as the ballot form carries it: some finalists, best first, skewed
+    like the plurality choices (a few abstain)."""
+    if rng.random() < 0.03:
+        return "abstain"
+    order = sorted(names, key=lambda name: rng.random() / weights[names.index(name)])
+    return ",".join(order[: rng.randint(1, len(order))])
+
+
+def closed_election(app, ballots: int, method: str = "plurality") -> None:
     """The example election with *ballots* cast, voting closed and the reveal run to its end,
     so the board holds every ballot's opening and the tally, as a juror verifies it last."""
-    cast_ballots(app, open_election_with(app, ballots))
+    cast_ballots(app, open_election_with(app, ballots, method))
     with app.app_context(), writing(get_session()) as session:
         election = find_election(session, "ecc2016")
         close_election(session, BENCH, election, services.signer(), services.now())

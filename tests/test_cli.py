@@ -196,7 +196,16 @@ def test_no_count_before_close_then_tally_json(app, runner, client, elections):
     closed = invoke_ok(runner, "close")
     assert "ecc2016 is closed: 3 ballots cast of 6 eligible attendees" in closed
     result = json.loads(invoke_ok(runner, "tally", "--json"))
-    assert list(result) == ["election", "state", "ballots", "eligible", "categories", "attendees"]
+    assert list(result) == [
+        "election",
+        "state",
+        "ballots",
+        "channels",
+        "eligible",
+        "categories",
+        "attendees",
+    ]
+    assert result["channels"] == {"phone": result["ballots"], "paper": 0}
     assert (result["election"], result["state"], result["ballots"], result["eligible"]) == (
         "ecc2016",
         "closed",

@@ -21,6 +21,7 @@ EXPECTED = {
     "election": "test-awards",
     "state": "closed",
     "ballots": 6,
+    "channels": {"phone": 6, "paper": 0},
     "eligible": 8,  # ballots that could be cast: the board's set
     "attendees": 8,  # of whom the turnout is counted (no anonymous card was printed)
     "categories": [

@@ -35,9 +35,11 @@ LAYOUTS = {
 }
 
 
-class _CardPDF(FPDF):
-    def __init__(self, layout: Layout) -> None:
-        super().__init__(unit="mm", format=layout.page)
+class CardPDF(FPDF):
+    """A page of cards or paper ballots: the fonts, a text that fits, a QR code."""
+
+    def __init__(self, page: tuple[float, float]) -> None:
+        super().__init__(unit="mm", format=page)
         self.set_auto_page_break(False)
         self.set_margins(0, 0, 0)
         self.add_font("DejaVu", fname=str(FONTS / "DejaVuSans.ttf"))
@@ -83,7 +85,7 @@ def render_cards(
 ) -> bytes:
     """All cards as one PDF. *howto(language)* gives the how-to line in a card's language."""
     shape = LAYOUTS[layout]
-    pdf = _CardPDF(shape)
+    pdf = CardPDF(shape.page)
     per_page = shape.columns * shape.rows
     for index, card in enumerate(cards):
         if index % per_page == 0:
@@ -98,7 +100,7 @@ def render_cards(
 
 
 def _draw_card(
-    pdf: _CardPDF,
+    pdf: CardPDF,
     card: Card,
     x: float,
     y: float,

@@ -68,8 +68,8 @@ def _pdf(results: dict, checkpoint: verify.Checkpoint, vkey: str) -> bytes:
     pdf.multi_cell(
         width,
         5.5,
-        f"{results['ballots']} ballots cast of {results['attendees']} eligible attendees. "
-        f"Tie rule: {results['tie_rule']}.",
+        f"{results['ballots']} ballots cast of {results['attendees']} eligible attendees"
+        f"{_by_channel(results.get('channels'))}. Tie rule: {results['tie_rule']}.",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -167,3 +167,9 @@ def round_lines(category: dict) -> list[str]:
 
 def _figure(value: int | float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _by_channel(channels: dict | None) -> str:
+    if not channels or not channels.get("paper"):
+        return ""
+    return f" ({channels['phone']} on a phone, {channels['paper']} on paper)"

@@ -279,6 +279,8 @@ class Ballot(Base):
     answers: Mapped[str] = mapped_column(Text)
     receipt: Mapped[str] = mapped_column(String(19), unique=True)
     seq: Mapped[int | None] = mapped_column(Integer)
+    # "phone" or "paper" (entered twice at the desk); on the board for paper ballots.
+    channel: Mapped[str] = mapped_column(String(8), default="phone", server_default="phone")
 
     choices: Mapped[list[BallotChoice]] = relationship(cascade="all, delete-orphan")
 
@@ -317,6 +319,22 @@ class JuryBallot(Base):
     nonce: Mapped[str] = mapped_column(String(32))
     answers: Mapped[str] = mapped_column(Text)  # {award: answer}, canonical JSON, as sealed
     seq: Mapped[int] = mapped_column(Integer)  # its entry on the board
+
+
+class PaperDraft(Base):
+    """One person's entry of a paper ballot, until a second person's entry agrees with it
+    and the ballot is cast; then every entry of it is deleted. Who entered it is in the
+    activity log, never on the ballot or the board."""
+
+    __tablename__ = "paper_drafts"
+
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    staff: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hint: Mapped[str] = mapped_column(String(8))  # the code's last characters, to find it
+    answers: Mapped[str] = mapped_column(Text)  # canonical JSON, as a ballot's answers
 
 
 class HeldEntry(Base):

@@ -532,6 +532,10 @@ METHODS = ("plurality", "approval", "points", "irv")
 NO_AWARD = "no-award"  # "No award", a candidate of an instant runoff with no_award = true
 
 
+# How a ballot reached the board: cast on a phone (or any browser), or entered from paper.
+CHANNELS = ("phone", "paper")
+
+
 def choice_error(category: dict, answer: object) -> str | None:
     """Why *answer* is not a valid answer to *category* by its method, or None if it is."""
     if answer is None:
@@ -913,8 +917,8 @@ ENTRY_KINDS: dict[str, str] = {
     "tokens.added": "token hashes made eligible while open: late attendees, anonymous cards",
     "tokens.revoked": "token hashes revoked: an attendee withdrawn or handed an anonymous card",
     "tokens.reissued": "lost ballots replaced: old token hashes revoked, new ones added",
-    "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices "
-    "(ballots join in shuffled batches)",
+    "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices, "
+    'and "channel": "paper" for a paper ballot (ballots join in shuffled batches)',
     "jury.ballot.cast": "a juror's ballot for one award with a jury share: the juror's name "
     "and a sealed commitment to the answer (jurors are accountable, the audience is secret)",
     "voting.closed": "voting closed",
@@ -1017,6 +1021,7 @@ class _Checker:
         self.spent: set[str] = set()
         self.sealed: dict[int, str] = {}
         self.unsealed: dict[int, dict[str, str | None]] = {}
+        self.channels = dict.fromkeys(CHANNELS, 0)  # ballots cast on a phone, on paper
         self.jurors: set[str] = set()  # named when voting opened, if an award has a jury share
         self.jury_sealed: dict[int, tuple[str, str, str]] = {}  # seq -> juror, award, seal
         self.jury_unsealed: dict[int, tuple[str, object]] = {}  # seq -> award, answer
@@ -1132,6 +1137,9 @@ class _Checker:
             raise ValueError(f"a ballot was cast while the election was {self.phase}")
         token = _expect_hash(data, "token")
         _expect_hash(data, "sealed")
+        channel = data.get("channel", "phone")  # only a paper ballot names its channel
+        if channel not in CHANNELS or ("channel" in data and channel == "phone"):
+            raise ValueError(f"unknown channel {channel!r}")
         if token not in self.eligible:
             raise ValueError(f"token {token} is not in the eligible set")
         if token in self.revoked:
@@ -1140,6 +1148,7 @@ class _Checker:
             raise ValueError(f"token {token} was used twice")
         self.spent.add(token)
         self.sealed[seq] = data["sealed"]
+        self.channels[channel] += 1
 
     def _jury_ballot_cast(self, seq: int, data: dict) -> None:
         """A juror's ballot for one award with a jury share: named, sealed, once per award."""
@@ -1251,6 +1260,7 @@ class _Checker:
             raise ValueError("the tally has no nonce to open the sealed tally with")
         expected = {
             "ballots": len(self.sealed),
+            "channels": self.channels,
             "eligible": len(self.eligible - self.revoked),
             "categories": count_ballots(self.definition, self.unsealed.values(), jury),
             "nonce": nonce,

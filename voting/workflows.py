@@ -21,7 +21,9 @@ from voting.mail.notices import send_participation_notices
 from voting.mail.sending import tell_of_new_card
 from voting.models import Attendee, Election
 from voting.operations import attendees, elections, personal_ballots, tokens
-from voting.web.texts import card_howto
+from voting.operations.layout import ballot_layout
+from voting.paper_ballots import PAPER, render_paper_ballots
+from voting.web.texts import card_howto, paper_texts
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def print_cards(
     cards join the eligible set only once their PDF exists, in one short write, so a print
     that fails or is interrupted leaves no ballot that nobody holds.
     """
-    if layout not in LAYOUTS:
+    if layout not in LAYOUTS and layout != PAPER:
         raise VotingError(N_("there is no card layout %(layout)s"), layout=repr(layout[:20]))
     tokens.check_ballots_can_be_added(election)
     codec, base = services.codec(), services.ballot_base_url()
@@ -59,11 +61,13 @@ def print_cards(
         cards = tokens.personal_cards(session, election, codec, key, base, only)
         if attendee is not None and not cards:
             raise VotingError(tokens.NO_PERSONAL_BALLOT)
-    title = election.title
+    title, entry_url = election.title, services.entry_address(base)
+    awards = ballot_layout(session, election)
     done_reading(session)
-    pdf = render_cards(
-        cards, title=title, entry_url=services.entry_address(base), howto=card_howto, layout=layout
-    )
+    if layout == PAPER:
+        pdf = render_paper_ballots(cards, title=title, texts=paper_texts(awards, entry_url))
+    else:
+        pdf = render_cards(cards, title=title, entry_url=entry_url, howto=card_howto, layout=layout)
     with writing(session):
         if anonymous is not None:
             tokens.add_anonymous_cards(session, actor, election, anonymous, services.now())
@@ -83,7 +87,7 @@ def reprint_card(
     So a desk account can neither print a card to find a cast ballot on the board, nor
     quietly vote with an absent attendee's ballot: the attendee hears of the new card.
     """
-    if layout not in LAYOUTS:
+    if layout not in LAYOUTS and layout != PAPER:
         raise VotingError(N_("there is no card layout %(layout)s"), layout=repr(layout[:20]))
     tokens.check_ballots_can_be_added(election)
     codec, base = services.codec(), services.ballot_base_url()

@@ -20,6 +20,7 @@ from voting.mail.sending import send_links, send_reminders
 from voting.operations import delivery
 from voting.operations.elections import find_election
 from voting.operations.tokens import MAX_CARDS, personal_links
+from voting.paper_ballots import PAPER
 
 
 @click.group("tokens", cls=AppGroup)
@@ -56,6 +57,9 @@ def tokens_links(out: Path, election_slug: str | None) -> None:
 @tokens_group.command("cards")
 @click.option("--count", type=click.IntRange(1, MAX_CARDS), help="Anonymous cards to make.")
 @click.option("--personal", is_flag=True, help="One card per attendee instead (name, QR, code).")
+@click.option(
+    "--paper", is_flag=True, help="Paper ballots (A4, every award to mark) instead of cards."
+)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--layout",
@@ -67,11 +71,18 @@ def tokens_links(out: Path, election_slug: str | None) -> None:
 @election_option
 @operation
 def tokens_cards(
-    count: int | None, personal: bool, out: Path, layout: str, election_slug: str | None
+    count: int | None,
+    personal: bool,
+    paper: bool,
+    out: Path,
+    layout: str,
+    election_slug: str | None,
 ) -> None:
-    """Print ballot cards as a PDF: anonymous (--count N) or one per attendee (--personal)."""
+    """Print ballot cards as a PDF: anonymous (--count N) or one per attendee (--personal);
+    with --paper, paper ballots to mark by hand, one A4 page each."""
     if personal == bool(count):
         raise click.UsageError("give either --count N (anonymous cards) or --personal")
+    layout = PAPER if paper else layout
     session = get_session()
     election = find_election(session, election_slug)
     printed = workflows.print_cards(

@@ -34,7 +34,7 @@ from voting.errors import (
 from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
 from voting.operations import batches
 from voting.operations.audit import LogSigner
-from voting.operations.batches import DEFAULT_POLICY, BatchPolicy
+from voting.operations.batches import DEFAULT_POLICY, BatchPolicy, board_entry
 from voting.operations.layout import CategoryView, ballot_layout
 
 ABSTAIN = "abstain"  # the form's value for an award left unanswered on purpose
@@ -174,6 +174,7 @@ def cast_ballot(
     now: datetime,
     attempt: str = "",
     policy: BatchPolicy = DEFAULT_POLICY,
+    channel: str = "phone",
 ) -> str:
     """Spend the token and store the sealed ballot; return the voter's receipt code.
 
@@ -188,7 +189,7 @@ def cast_ballot(
     choices = parse_choices(categories, submitted)
     nonce = secrets.token_hex(16)
     sealed = verify.seal_choices(choices, nonce)
-    receipt = verify.ballot_receipt({"token": ballot_pass.token_hash.hex(), "sealed": sealed})
+    receipt = verify.ballot_receipt(board_entry(ballot_pass.token_hash, sealed, channel))
     ballot_id = secrets.token_bytes(16)  # random: no key that orders ballots by time
     # The spent token's primary key is the last guard: admit() locked the token's row (or,
     # on SQLite, the whole database), so a second cast of it normally never gets this far.
@@ -216,6 +217,7 @@ def cast_ballot(
             "nonce": nonce,
             "receipt": receipt,
             "answers": verify.canonical_json(choices).decode("utf-8"),
+            "channel": channel,
         },
     )
     plurality = [

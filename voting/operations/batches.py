@@ -98,7 +98,7 @@ def publish_batch(
     head = audit.locked_head(session, election)
     ballots = list(
         session.execute(
-            select(Ballot.ballot_id, Ballot.token_hash, Ballot.sealed).where(
+            select(Ballot.ballot_id, Ballot.token_hash, Ballot.sealed, Ballot.channel).where(
                 Ballot.election_id == election.id, Ballot.seq.is_(None)
             )
         )
@@ -112,7 +112,7 @@ def publish_batch(
         session,
         election,
         head,
-        [("ballot.cast", {"token": b.token_hash.hex(), "sealed": b.sealed}) for b in ballots],
+        [("ballot.cast", board_entry(b.token_hash, b.sealed, b.channel)) for b in ballots],
     )
     session.execute(
         _SET_SEQ,
@@ -123,6 +123,12 @@ def publish_batch(
     )
     audit.checkpoint(session, election, signer, now, head)
     return len(ballots)
+
+
+def board_entry(token_hash: bytes, sealed: str, channel: str) -> dict:
+    """A ballot's ``ballot.cast`` entry: a paper ballot says so, a phone's says nothing."""
+    entry = {"token": token_hash.hex(), "sealed": sealed}
+    return entry if channel == "phone" else {**entry, "channel": channel}
 
 
 def waiting_receipt(session: Session, code: str) -> Election | None:

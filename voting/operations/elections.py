@@ -19,7 +19,7 @@ from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError, VotingError
 from voting.models import Attendee, Category, Election, EligibleToken, Nominee
-from voting.operations import activity, audit, batches, jury_ballots, sealed
+from voting.operations import activity, audit, batches, jury_ballots, paper, sealed
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
 from voting.operations.tokens import personal_token_hashes
@@ -315,6 +315,7 @@ def close_election(
             state=election.state,
         )
     batches.publish_batch(session, election, signer, now, policy=None)
+    paper.discard_drafts(session, election)
     audit.append_entry(session, election, "voting.closed", {"at": iso_utc(now)})
     result = sealed.seal_tally(session, election)
     election.state = "closed"

@@ -97,8 +97,17 @@ def count_election(session: Session, election: Election, categories: list[Catego
             jurors = verify.jury_result(board_category, jury.get(category.slug, []))
             result = verify.combine_parts(board_category, result, jurors)
         results.append(result)
+    channels = dict.fromkeys(verify.CHANNELS, 0)
+    channels.update(
+        session.execute(
+            select(Ballot.channel, func.count())
+            .where(Ballot.election_id == election.id)
+            .group_by(Ballot.channel)
+        ).all()
+    )
     return {
         "ballots": ballot_count(session, election),
+        "channels": channels,
         "eligible": eligible_count(session, election),
         "categories": results,
     }

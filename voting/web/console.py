@@ -34,6 +34,7 @@ from voting.operations.elections import list_elections, open_election
 from voting.operations.layout import load_categories
 from voting.operations.results import turnout, turnout_history
 from voting.operations.tokens import MAX_CARDS
+from voting.paper_ballots import PAPER
 from voting.web import elections
 from voting.web.auth import roles_required
 from voting.web.charts import turnout_chart
@@ -100,7 +101,7 @@ def dashboard():
         sending=sending,
         refresh=sending or election.is_open,
         updated_at=election.local_time(services.now()),
-        layouts=sorted(LAYOUTS),
+        layouts=[*sorted(LAYOUTS), PAPER],
         has_key=_has_delivery_key(election),
         max_cards=MAX_CARDS,
     )

@@ -14,7 +14,7 @@ from voting.certificate import make_certificate
 from voting.db import get_session
 from voting.domain.spreadsheet import BOM, CsvLines
 from voting.models import Election
-from voting.operations import audit
+from voting.operations import audit, sealed
 from voting.operations.reveal import final_results, reveal_state
 from voting.web.auth import public
 from voting.web.charts import bars_chart
@@ -42,7 +42,11 @@ def show(slug: str):
         )
         for award in state.awards
     ]
-    return render_template("results.html", election=election, state=state, awards=awards)
+    published = sealed.tally(get_session(), election) if election.is_revealed else None
+    channels = (published or {}).get("channels")
+    return render_template(
+        "results.html", election=election, state=state, awards=awards, channels=channels
+    )
 
 
 @bp.get("/<slug>.json")

@@ -3,6 +3,7 @@ finalist texts, delivery states, moments."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from flask import current_app
@@ -18,7 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from voting.errors import VotingError
+from voting.operations.layout import CategoryView
 from voting.operations.results import Turnout
+from voting.paper_ballots import PaperAward, PaperTexts
 
 DELIVERY_LABELS = {
     "pending": _l("not sent yet"),
@@ -96,6 +99,44 @@ def card_howto(language: str) -> str:
             "Scan the QR code with your phone's camera to vote, "
             "or go to the address below and type the code."
         )
+
+
+def paper_texts(categories: Sequence[CategoryView], entry_url: str) -> Callable[[str], PaperTexts]:
+    """The words of a paper ballot in a holder's language: instructions, awards, finalists."""
+
+    def in_language(language: str) -> PaperTexts:
+        with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return PaperTexts(
+                intro=_(
+                    "Mark this ballot with a pen and hand it in at the help desk. Or scan the "
+                    "QR code and vote on your phone instead: the ballot counts once, whichever "
+                    "way it is cast first."
+                ),
+                type_the_code=_("or type this code at %(address)s", address=entry_url),
+                awards=tuple(_paper_award(c) for c in categories),
+            )
+
+    return in_language
+
+
+def _paper_award(category: CategoryView) -> PaperAward:
+    options = [(translated(n, "name"), translated(n, "organisation")) for n in category.nominees]
+    if category.method == "irv" and category.board.get("no_award"):
+        options.append((_("No award"), ""))
+    options.append((_("Abstain"), ""))
+    most = category.board.get("max_choices") or len(category.nominees)
+    if category.ranked:
+        how = _(
+            "Write 1 in the box of the finalist you prefer most, 2 for the next, and so on. "
+            "You may rank as few as you like, or mark “Abstain”."
+        )
+    elif category.method == "approval" and most < len(category.nominees):
+        how = ngettext("Tick up to %(num)d finalist.", "Tick up to %(num)d finalists.", most)
+    elif category.method == "approval":
+        how = _("Tick every finalist you approve of.")
+    else:
+        how = _("Mark one box: a finalist, or “Abstain”.")
+    return PaperAward(translated(category, "title"), how, category.ranked, tuple(options))
 
 
 def format_moment(moment: datetime | None) -> str:
