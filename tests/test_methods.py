@@ -4,6 +4,7 @@ review says, what the board seals, and a tally that the verifier recounts the sa
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -237,3 +238,36 @@ def test_the_editor_sets_an_awards_method_and_refuses_a_bad_setting(app, runner,
     assert any(
         c.get("no_award") for d in definitions for c in d["categories"] if c["method"] == "irv"
     )
+
+
+def test_the_stage_plays_an_instant_runoff_round_by_round_and_the_certificate_lists_them(
+    app, runner, elections, election
+):
+    from tests.staff import csrf_of, staff_client
+    from tests.test_cards import read_pdf
+
+    votes = [
+        (["ann", "ben"], ["eve", "dan"], ["hal", "gus"]),
+        (["ben"], ["eve"], ["gus"]),
+        (["cleo"], ["abstain"], ["hal"]),
+        (["ben"], ["dan"], ["ida", "hal"]),
+    ]
+    for token, fields in zip(election.tokens, votes, strict=False):
+        vote(app.test_client(), token, ballot_fields(*fields))
+    elections.close(election.slug)
+    organiser = staff_client(app, runner, "organiser", name="olga")
+    screens = verify.reveal_screens(["approved", "scored", "runoff"])
+    for _ in range(screens.index(("bars", "runoff"))):
+        organiser.post("/stage/methods/next", data={"csrf_token": csrf_of(organiser)})
+    page = app.test_client().get("/stage/methods").get_data(as_text=True)
+    rounds = re.findall(r'<div class="round r(\d+)( last)?">', page)
+    assert [number for number, _last in rounds] == ["1", "2", "3"]
+    assert rounds[-1][1] == " last" and not any(last for _n, last in rounds[:-1])
+    assert "Round 1" in page and "out: No award" in page and "out: Gus, Ida" in page
+    elections.reveal(election.slug)
+    certificate = app.test_client().get("/results/methods/certificate.pdf").get_data()
+    _codes, text = read_pdf(certificate)
+    assert (
+        "Counted by instant runoff" in text and "Round 1: Gus 1, Hal 2, Ida 1, No award 0" in text
+    )
+    assert "Round 2: Gus 1, Hal 2, Ida 1; out: Gus, Ida" in text

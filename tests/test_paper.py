@@ -249,23 +249,43 @@ def test_paper_ballots_print_every_award_in_the_holders_language_and_enter_from_
     anna = staff_client(app, runner, "desk", name="anna")
     bert = staff_client(app, runner, "desk", name="bert")
 
-    def enter_printed(client):
+    def enter_printed(client, code: str):
         page = client.get("/desk/paper").get_data(as_text=True)
         form = form_on(page, "/desk/paper/entries?election=printed")
         data = {
             "csrf_token": form["fields"]["csrf_token"],
-            "code": printed_code,
+            "code": code,
             "award-approved": ["ann", "cleo"],
             "rank-ranked-eve": "1",
             "rank-ranked-no-award": "2",
         }
         return client.post("/desk/paper/entries?election=printed", data=data)
 
-    said(anna, enter_printed(anna))
-    assert "Both entries agree" in said(bert, enter_printed(bert))
+    said(anna, enter_printed(anna, printed_code))
+    # The second person scans the page's QR code instead: a scanner types in its link.
+    link = next(c for c in codes if code_of(app, c.rsplit("/v/", 1)[1]) == printed_code)
+    recorded = said(bert, enter_printed(bert, link))
+    assert f"the paper ballot …{printed_code[-4:]} is recorded" in recorded
     used = [
         c
         for c in codes
         if app.test_client().get(c.replace("http://localhost", "")).status_code == 409
     ]
     assert len(used) == 1  # the QR code of the same page now says the ballot was cast
+
+
+def test_the_console_prints_paper_ballots_too(app, runner, elections):
+    from tests.staff import csrf_of
+
+    app.config["PUBLIC_URL"] = "http://localhost"
+    elections.create(attendees=2)
+    organiser = staff_client(app, runner, "organiser", name="olga")
+    response = organiser.post(
+        "/admin/cards/anonymous?election=ecc2016",
+        data={"csrf_token": csrf_of(organiser, "/admin"), "count": "3", "layout": "paper"},
+    )
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    from tests.test_cards import read_pdf
+
+    codes, text = read_pdf(response.get_data())
+    assert len(set(codes)) == 3 and text.count("Mark one box: a finalist, or “Abstain”.") == 6

@@ -132,3 +132,45 @@ def test_the_dashboard_updates_in_place_and_keeps_what_is_typed(
         context.close()
     finally:
         server.stop()
+
+
+def test_an_instant_runoff_plays_round_by_round_on_the_projector(
+    app, runner, elections, instance_path, database_url, chromium
+):
+    from tests.test_methods import DEFINITION, ballot_fields, vote
+
+    election = elections.create(DEFINITION, attendees=4)
+    for token, fields in zip(
+        election.tokens,
+        [
+            (["ann"], ["eve"], ["hal", "gus"]),
+            (["ben"], ["eve"], ["gus"]),
+            (["ann"], ["eve"], ["hal"]),
+            (["ann"], ["dan"], ["ida", "hal"]),
+        ],
+        strict=True,
+    ):
+        vote(app.test_client(), token, ballot_fields(*fields))
+    elections.close(election.slug)
+    add_user(runner, "olga", "organiser")
+    server = Gunicorn(instance_path, database_url, workers=1)
+    try:
+        base = server.url
+        organiser = organiser_session(base, "olga")
+        for _ in range(9):  # to the counts of the third award, the runoff
+            post_form(organiser, base, "/stage/methods/remote", "/stage/methods/next")
+        context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+        page = context.new_page()
+        watch = PageWatch(page, base)
+        page.goto(f"{base}/stage/methods")
+        first, last = page.locator(".runoff .r1"), page.locator(".runoff .last")
+        expect(first).to_have_css("opacity", "1", timeout=2500)  # round 1 comes first ...
+        assert float(last.evaluate("e => getComputedStyle(e).opacity")) < 0.5
+        expect(last).to_have_css("opacity", "1", timeout=12000)  # ... the last one stays
+        assert float(first.evaluate("e => getComputedStyle(e).opacity")) < 0.5
+        page.screenshot(path=str(ARTIFACTS / "stage" / "runoff-last-round.png"))
+        assert "Hal" in last.inner_text()
+        assert watch.errors == [], watch.errors
+        context.close()
+    finally:
+        server.stop()

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.domain.tokens import BallotTokenCodec
+from voting.domain.tokens import BallotTokenCodec, serial_code
 from voting.models import Election, PaperDraft, SpentToken
 from voting.operations import activity
 from voting.operations.audit import LogSigner
@@ -33,7 +33,7 @@ class PaperEntry:
     """What one entry of a paper ballot came to."""
 
     status: str  # "waiting" for a second person, "mismatch" with theirs, or "recorded"
-    code: str
+    hint: str  # the printed code's last characters, to tell the papers apart
     differs: list[str] = field(default_factory=list)  # award slugs, on a mismatch
     receipt: str | None = None  # once recorded
 
@@ -50,7 +50,7 @@ def enter_paper_ballot(
 ) -> PaperEntry:
     """Record *staff*'s entry of the paper ballot with this *code*; cast it if a second
     person's entry agrees. Refused like a phone's cast: a code not valid, used, withdrawn."""
-    token = token_for_code(session, codec, code)
+    token = _token_of(session, codec, code)
     # The token's row stays locked to the end: the two entries, and a phone casting the same
     # token, take their turns.
     ballot_pass = admit(session, codec, token, now, lock=True)
@@ -59,6 +59,7 @@ def enter_paper_ballot(
     answers = parse_choices(categories, submitted)
     mine = verify.canonical_json(answers).decode("utf-8")
     digest = ballot_pass.token_hash
+    hint = serial_code(codec.read(token)[1])[-4:]  # enough to find the paper, not to vote
     others = _drafts(session, election, digest, exclude=staff)
     session.execute(
         delete(PaperDraft).where(
@@ -78,20 +79,27 @@ def enter_paper_ballot(
         )
         entered = ", ".join(sorted({o.staff for o in others} | {staff}))
         activity.record(session, election, staff, "paper ballot recorded", now, detail=entered)
-        return PaperEntry("recorded", code, receipt=receipt)
-    hint = code.strip().upper()[-4:]  # enough to find the card again; not enough to vote
+        return PaperEntry("recorded", hint, receipt=receipt)
     session.add(
         PaperDraft(election_id=election.id, token_hash=digest, staff=staff, hint=hint, answers=mine)
     )
     session.flush()
     if not others:
         activity.record(session, election, staff, "paper ballot entered", now)
-        return PaperEntry("waiting", code)
+        return PaperEntry("waiting", hint)
     differs = _differences(answers, others)
     activity.record(
         session, election, staff, "paper ballot entries differ", now, detail=", ".join(differs)
     )
-    return PaperEntry("mismatch", code, differs=differs)
+    return PaperEntry("mismatch", hint, differs=differs)
+
+
+def _token_of(session: Session, codec: BallotTokenCodec, code: str) -> str:
+    """The ballot token behind what was typed or scanned: the printed code, or the QR code's
+    link, which a barcode scanner types in as it reads it."""
+    if "/v/" in code:
+        return code.rsplit("/v/", 1)[1].strip()
+    return token_for_code(session, codec, code)
 
 
 def _drafts(

@@ -6,6 +6,7 @@
   var stage = document.getElementById("stage");
   if (!stage || !window.fetch) { return; }
   var version = stage.getAttribute("data-version");
+  stage.classList.add("animated"); // an instant runoff's rounds play one after another
 
   function update() {
     fetch(stage.getAttribute("data-feed"), { cache: "no-store", credentials: "same-origin" })

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import gettext
+
+from voting.verify import NO_AWARD
+
 
 @dataclass(frozen=True)
 class TurnoutChart:
@@ -67,3 +71,37 @@ def bars_chart(
         ],
         unit,
     )
+
+
+@dataclass(frozen=True)
+class RunoffRound:
+    """One round of an instant runoff as the stage shows it: the count of those still in,
+    and who goes out after it."""
+
+    number: int
+    bars: BarsChart
+    out: list[dict]
+    exhausted: int
+
+
+def runoff_rounds(
+    finalists: list[dict], rounds: list[dict], winners: list[str] | None
+) -> list[RunoffRound]:
+    """Each round's bars, the winners marked in the last one."""
+    people = {f["slug"]: f for f in finalists}
+    no_award = {
+        "slug": NO_AWARD,
+        "name": gettext("No award"),
+        "organisation": "",
+        "translations": {},
+    }
+    shown = []
+    for number, past in enumerate(rounds, start=1):
+        counted = [
+            dict(people.get(slug, no_award), votes=votes) for slug, votes in past["counts"].items()
+        ]
+        last = number == len(rounds)
+        bars = bars_chart(counted, winners if last else [], "votes")
+        out = [people.get(slug, no_award) for slug in past["eliminated"]]
+        shown.append(RunoffRound(number, bars, out, past.get("exhausted", 0)))
+    return shown

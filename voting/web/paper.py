@@ -56,7 +56,7 @@ def enter():
     election = election_from_request()
     session = get_session()
     categories = ballot_layout(session, election)
-    code = request.form.get("code", "").strip()[:64]
+    code = request.form.get("code", "").strip()[:300]  # a typed code, or a scanned link
     form = ballot_form(categories)  # read from the posted form
     if not form.validate() or not code:
         if not code:
@@ -78,7 +78,7 @@ def enter():
     except VotingError as error:
         flash(_("Paper ballot not entered: %(reason)s.", reason=error_text(error)), "error")
         return _page(election, form, code, 409)
-    hint = entry.code.upper()[-4:]
+    hint = entry.hint
     if entry.status == "recorded":
         flash(_("Both entries agree: the paper ballot …%(hint)s is recorded.", hint=hint))
     elif entry.status == "waiting":

@@ -26,7 +26,7 @@ from voting.operations.layout import load_categories
 from voting.operations.results import turnout
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
 from voting.web.auth import public, roles_required
-from voting.web.charts import bars_chart
+from voting.web.charts import bars_chart, runoff_rounds
 from voting.web.common import actor, election_or_404
 from voting.web.texts import error_text, translated
 
@@ -69,6 +69,9 @@ def _view(election: Election) -> dict:
         "bars": bars_chart(award.finalists, award.winners, award.unit)
         if award and award.counts_shown
         else None,
+        "rounds": runoff_rounds(award.finalists, award.rounds, award.winners)
+        if award and award.counts_shown and len(award.rounds) > 1
+        else [],
         "categories": load_categories(session, election),
         "turnout": cast,
         "ballots": cast.ballots,
