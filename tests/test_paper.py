@@ -111,6 +111,14 @@ def test_a_token_counts_once_whichever_channel_comes_first(app, runner, election
     vote_with_client(app.test_client(), election.tokens[0], PICK)
     refused = said(anna, enter(anna, code_of(app, election.tokens[0]), PICK))
     assert "this ballot has already been cast" in refused
+    with app.app_context():  # the refusal said the ballot was used: it is on the record
+        from voting.db import get_session
+        from voting.operations.activity import recent
+        from voting.operations.elections import find_election
+
+        session = get_session()
+        logged = recent(session, find_election(session, "ecc2016"))
+        assert any(r.action == "paper ballot refused" and r.actor == "anna" for r in logged)
     # Used on paper: the phone is told the ballot was cast.
     code = code_of(app, election.tokens[1])
     said(anna, enter(anna, code, PICK))

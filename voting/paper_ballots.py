@@ -109,13 +109,14 @@ def _draw_award(pdf: CardPDF, award: PaperAward, y: float, width: float) -> floa
     pdf.set_line_width(0.35)
     for name, organisation in award.options:
         pdf.rect(_MARGIN + 1, y, _BOX, _BOX)  # a square: for a cross, or a rank number
+        room = width - _BOX - 5
         pdf.set_xy(_MARGIN + _BOX + 4, y + 0.4)
-        pdf.fit(name, width - _BOX - 5, 10.5, "B")
-        pdf.cell(0, 5.2, name)
-        if organisation:
-            pdf.set_font("DejaVu", "", 8.5)
-            pdf.set_x(pdf.get_x() + 2)
-            pdf.cell(0, 5.2, organisation)
+        pdf.fit(name, room, 10.5, "B")
+        used = pdf.get_string_width(name) + 2
+        pdf.cell(used, 5.2, name)
+        if organisation and room - used > 20:
+            pdf.fit(organisation, room - used, 8.5)
+            pdf.cell(room - used, 5.2, organisation)
         y += _BOX + 2.5
     return y + 4
 

@@ -129,6 +129,14 @@ class PendingPaper:
     cast: bool = False  # its token was used meanwhile (on a phone): nothing more to enter
 
 
+def record_refusal(
+    session: Session, staff: str, election: Election, reason: str, now: datetime
+) -> None:
+    """A paper ballot refused (its code not valid, already used, withdrawn): on the record,
+    since the refusal says whether a ballot was used, as the desk's look-ups are."""
+    activity.record(session, election, staff, "paper ballot refused", now, detail=reason)
+
+
 def discard_drafts(session: Session, election: Election) -> None:
     """At close: entries never agreed on (or overtaken by a phone) are no one's ballot."""
     session.execute(delete(PaperDraft).where(PaperDraft.election_id == election.id))

@@ -15,7 +15,7 @@ from voting.db import get_session, writing
 from voting.errors import VotingError
 from voting.models import Election
 from voting.operations.layout import ballot_layout
-from voting.operations.paper import enter_paper_ballot, pending_entries
+from voting.operations.paper import enter_paper_ballot, pending_entries, record_refusal
 from voting.web.auth import roles_required
 from voting.web.common import actor, election_from_request
 from voting.web.forms import ballot_form, category_groups
@@ -76,6 +76,8 @@ def enter():
                 services.batch_policy(),
             )
     except VotingError as error:
+        with writing(session):
+            record_refusal(session, actor(), election, str(error), services.now())
         flash(_("Paper ballot not entered: %(reason)s.", reason=error_text(error)), "error")
         return _page(election, form, code, 409)
     hint = entry.hint
