@@ -145,6 +145,19 @@ class ElectionFactory:
             )
         return [link.url.rsplit("/v/", 1)[1] for link in links]
 
+    def open(self, slug: str, now: datetime | None = None):
+        """Open voting as `voting open` does; the checkpoint signed at opening."""
+        with self.app.app_context(), writing(get_session()) as session:
+            election = find_election(session, slug)
+            return open_election(
+                session,
+                TEST_ACTOR,
+                election,
+                services.keys().delivery_key(slug),
+                services.signer(),
+                now or services.now(),
+            )
+
     def close(self, slug: str, now: datetime | None = None):
         """Close voting as `voting close` does (keeping the delivery key)."""
         with self.app.app_context(), writing(get_session()) as session:

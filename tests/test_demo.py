@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -65,3 +66,49 @@ def test_demo_serves_a_ballot_that_votes(tmp_path):
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def test_demo_with_witnesses_serves_a_cosigned_board(tmp_path):
+    """`voting demo --witnesses 2`: two witness processes of the one-file verifier cosign
+    each checkpoint, the board file carries the cosignatures and verifies with them."""
+    port, witness_port = free_port(), free_port()
+    instance = tmp_path / "instance"
+    log = (tmp_path / "demo.log").open("w+")
+    command = [sys.executable, "-m", "voting", "demo", "--port", str(port), "--witnesses", "2"]
+    command += ["--witness-port", str(witness_port)]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=demo_env(instance), stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        note = ""
+        while time.monotonic() < deadline and note.count("demo-witness-") < 2:
+            assert process.poll() is None, Path(log.name).read_text()
+            with contextlib.suppress(requests.RequestException):
+                note = requests.get(base + "/board/checkpoint", timeout=1).text
+            time.sleep(0.3)
+        assert note.count("demo-witness-") == 2, Path(log.name).read_text()
+        board = tmp_path / "board.jsonl"
+        board.write_bytes(requests.get(base + "/board.jsonl", timeout=10).content)
+        vkeys = sorted(instance.glob("witnesses/*/*.vkey"))
+        assert len(vkeys) == 2
+        verify = [sys.executable, str(ROOT / "voting" / "verify.py"), str(board), "--partial"]
+        for vkey in vkeys:
+            verify += ["--witness", str(vkey)]
+        checked = subprocess.run(verify, capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stderr
+        assert "cosigned by 2 of those given (quorum 2)" in checked.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+    time.sleep(0.5)
+    for _ in range(2):  # the witnesses stop with the demo
+        try:
+            requests.get(f"http://127.0.0.1:{witness_port}/", timeout=1)
+        except requests.RequestException:
+            break
+        time.sleep(2)
+    else:
+        raise AssertionError("a demo witness outlived the demo")

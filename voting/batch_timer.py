@@ -1,10 +1,11 @@
-"""The app's own timer for the board's batches: ballots that wait while nobody casts are
+"""The app's own timers. The board's batches: ballots that wait while nobody casts are
 published within BATCH_SECONDS (once at least BATCH_MINIMUM wait), not only at the next cast.
+The witnesses: each new checkpoint is submitted within a second of its commit.
 
-Each serving process runs one, started where it serves (wsgi.py in every gunicorn worker,
+Each serving process runs them, started where it serves (wsgi.py in every gunicorn worker,
 `voting demo`); commands and apps made for tests start none. Several timers, on several
 processes or servers, are harmless: a batch is counted again under the log's lock and
-published once (operations/batches.py).
+published once (operations/batches.py), a witness is claimed under a lease of its row.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from flask import Flask
 from sqlalchemy import select
 
-from voting import services
+from voting import services, witness_client
 from voting.db import DatabaseSession, writing
 from voting.models import Election
 from voting.operations import batches
@@ -42,35 +43,43 @@ def publish_due_batches(session: DatabaseSession) -> int:
     return published
 
 
-class BatchTimer:
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-        self._started = False
+class Ticker:
+    """A daemon thread that runs *job* with a fresh session every *interval* seconds; a job
+    that fails is logged and tried at the next tick."""
 
-    def start_once(self) -> None:
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
-        threading.Thread(target=self._run, name="voting-batches", daemon=True).start()
+    def __init__(self, app: Flask, name: str, interval: float, job) -> None:  # type: ignore[no-untyped-def]
+        self._app, self._name, self._interval, self._job = app, name, interval, job
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name=self._name, daemon=True).start()
 
     def _run(self) -> None:
-        interval = max(1.0, float(self._app.config["BATCH_SECONDS"]) / 3)
         while True:
-            time.sleep(interval)
+            time.sleep(self._interval)
             try:
                 with self._app.app_context():
                     session = self._app.extensions["voting.db"].session()
                     try:
-                        publish_due_batches(session)
+                        self._job(session)
                     finally:
                         session.close()
-            except Exception:  # the next tick tries again; a cast or the close also publishes
-                log.exception("publishing the board's batches failed")
+            except Exception:  # the next tick tries again
+                log.exception("%s failed", self._name)
+
+
+_started = threading.Lock()
 
 
 def start(app: Flask) -> None:
-    """Start this process's timer, unless the instance turned it off (BATCH_TIMER = false)."""
-    if app.config.get("BATCH_TIMER"):
-        BatchTimer(app).start_once()
+    """Start this process's timers once, unless the instance turned them off (BATCH_TIMER =
+    false): the board's batches (a cast or the close also publishes them) and the
+    submissions to witnesses (voting/witness_client.py)."""
+    if not app.config.get("BATCH_TIMER"):
+        return
+    with _started:
+        if app.extensions.get("voting.timers"):
+            return
+        app.extensions["voting.timers"] = True
+    interval = max(1.0, float(app.config["BATCH_SECONDS"]) / 3)
+    Ticker(app, "voting-batches", interval, publish_due_batches).start()
+    Ticker(app, "voting-witnesses", 1.0, witness_client.submit_due).start()

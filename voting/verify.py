@@ -39,8 +39,11 @@ import contextlib
 import copy
 import hashlib
 import json
+import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -277,7 +280,8 @@ def verify_consistency(
 
 # --- Checkpoints: C2SP signed notes ---------------------------------------------------------------
 
-_ED25519 = b"\x01"
+NOTE_ED25519 = b"\x01"  # a log's own signature (C2SP signed-note, Ed25519)
+COSIGNATURE_V1 = b"\x04"  # a witness's timestamped Ed25519 cosignature (C2SP tlog-cosignature)
 _SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 
 
@@ -285,29 +289,31 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """C2SP key ID: the first four bytes of SHA-256(name || 0x0A || 0x01 || public key)."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + _ED25519 + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, kind: bytes = NOTE_ED25519) -> bytes:
+    """C2SP key ID: the first four bytes of SHA-256(name || 0x0A || type || public key)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + kind + public_key).digest()[:4]
 
 
 @dataclass(frozen=True)
 class VerifierKey:
-    """An Ed25519 public key with the name its signatures carry (C2SP verifier key)."""
+    """An Ed25519 public key with the name its signatures carry (C2SP verifier key); *kind*
+    tells a log's note signatures (0x01) from a witness's cosignatures (0x04)."""
 
     name: str
     public_key: bytes
+    kind: bytes = NOTE_ED25519
 
     @property
     def id(self) -> bytes:
-        return key_id(self.name, self.public_key)
+        return key_id(self.name, self.public_key, self.kind)
 
     @property
     def vkey(self) -> str:
-        return f"{self.name}+{self.id.hex()}+{_b64(_ED25519 + self.public_key)}"
+        return f"{self.name}+{self.id.hex()}+{_b64(self.kind + self.public_key)}"
 
     @classmethod
-    def parse(cls, text: str) -> VerifierKey:
-        """Read ``name+keyid+base64`` (a vkey line), or raise ValueError."""
+    def parse(cls, text: str, kind: bytes = NOTE_ED25519) -> VerifierKey:
+        """Read ``name+keyid+base64`` (a vkey line) of the given *kind*, or raise ValueError."""
         parts = text.strip().split("+", 2)  # the base64 part may hold "+" itself
         if len(parts) != 3 or not parts[0]:
             raise ValueError("not a verifier key (expected name+keyid+base64)")
@@ -316,16 +322,21 @@ class VerifierKey:
             raw = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             raise ValueError("the verifier key's base64 is damaged") from None
-        if len(raw) != 33 or raw[:1] != _ED25519:
+        if len(raw) != 33 or raw[:1] not in (NOTE_ED25519, COSIGNATURE_V1):
             raise ValueError("not an Ed25519 verifier key")
-        key = cls(name, raw[1:])
+        if raw[:1] != kind:
+            wanted = "a witness's cosignature key" if kind == COSIGNATURE_V1 else "a log's key"
+            raise ValueError(f"not {wanted} (the key is of type 0x{raw[0]:02x})")
+        key = cls(name, raw[1:], kind)
         if key.id.hex() != hex_id.lower():
             raise ValueError("the verifier key's ID does not match its name and key")
         return key
 
     @classmethod
-    def from_private(cls, name: str, private_key: Ed25519PrivateKey) -> VerifierKey:
-        return cls(name, private_key.public_key().public_bytes_raw())
+    def from_private(
+        cls, name: str, private_key: Ed25519PrivateKey, kind: bytes = NOTE_ED25519
+    ) -> VerifierKey:
+        return cls(name, private_key.public_key().public_bytes_raw(), kind)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
@@ -396,21 +407,31 @@ def _decimal(text: str) -> bool:
     return text.isascii() and text.isdigit() and (text == "0" or not text.startswith("0"))
 
 
-def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
-    """Check a checkpoint note's signature by *key* and read it; raise ValueError if it fails."""
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """A signed note's body (with its final newline) and its signatures as (name, raw)."""
     if not note.endswith("\n") or "\n\n" not in note:
         raise ValueError("not a signed note (no blank line before the signatures)")
     cut = note.rindex("\n\n")
-    body, signatures = note[: cut + 1], note[cut + 2 :].splitlines()
-    signed = False
-    for line in signatures:
+    body, lines = note[: cut + 1], note[cut + 2 :].splitlines()
+    signatures = []
+    for line in lines:
         if not line.startswith(_SIGNATURE_PREFIX):
             raise ValueError("malformed signature line")
         name, _, encoded = line[len(_SIGNATURE_PREFIX) :].rpartition(" ")
         try:
-            raw = base64.b64decode(encoded, validate=True)
+            signatures.append((name, base64.b64decode(encoded, validate=True)))
         except binascii.Error:
             raise ValueError("damaged signature") from None
+    return body, signatures
+
+
+def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
+    """Check a checkpoint note's signature by *key* and read it; raise ValueError if it fails.
+
+    Signatures by other keys (a witness's cosignatures) are left for ``cosignatures``."""
+    body, signatures = split_note(note)
+    signed = False
+    for name, raw in signatures:
         if name == key.name and raw[:4] == key.id:
             if not key.verify(body.encode("utf-8"), raw[4:]):
                 raise ValueError(f"the signature by {key.name} does not verify")
@@ -429,6 +450,98 @@ def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
     if base64.b64encode(root).decode("ascii") != lines[2]:
         raise ValueError("the checkpoint's root is not in canonical base64")
     return Checkpoint(lines[0], int(lines[1]), root, note)
+
+
+# --- Witnesses: cosignatures (C2SP tlog-cosignature) and add-checkpoint (C2SP tlog-witness) -----
+
+COSIGNATURE_HEADER = "cosignature/v1"
+_MAX_TIMESTAMP = 2**63 - 1
+_MAX_PROOF_LINES = 63
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    """A witness's statement that, at *timestamp*, this checkpoint was the largest consistent
+    one it had seen of the log."""
+
+    witness: str  # the witness's key name
+    timestamp: int  # POSIX seconds
+    line: str  # its note signature line, newline included
+
+
+def cosignature_message(body: str, timestamp: int) -> bytes:
+    """What a v1 cosignature signs: its header and time lines, then the checkpoint's body."""
+    return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{body}".encode()
+
+
+def cosign(private_key: Ed25519PrivateKey, name: str, body: str, timestamp: int) -> Cosignature:
+    """Cosign a checkpoint's body as the witness *name* at *timestamp*."""
+    if not 0 <= timestamp <= _MAX_TIMESTAMP:
+        raise ValueError("a cosignature's time is a POSIX timestamp below 2**63")
+    key = VerifierKey.from_private(name, private_key, COSIGNATURE_V1)
+    signature = private_key.sign(cosignature_message(body, timestamp))
+    raw = key.id + timestamp.to_bytes(8, "big") + signature
+    return Cosignature(name, timestamp, f"{_SIGNATURE_PREFIX}{name} {_b64(raw)}\n")
+
+
+def cosignatures(note: str, witnesses: Iterable[VerifierKey]) -> list[Cosignature]:
+    """The valid cosignatures on *note* by the given witness keys, one per witness.
+
+    Lines by other keys are ignored, as the spec asks; a line that carries a given
+    witness's name and key ID but does not verify raises ValueError (a forgery)."""
+    body, signatures = split_note(note)
+    by_id = {(w.name, w.id): w for w in witnesses if w.kind == COSIGNATURE_V1}
+    found: dict[str, Cosignature] = {}
+    for name, raw in signatures:
+        witness = by_id.get((name, raw[:4]))
+        if witness is None:
+            continue
+        if len(raw) != 4 + 8 + 64:
+            raise ValueError(f"the cosignature by {name} has the wrong length")
+        timestamp = int.from_bytes(raw[4:12], "big")
+        if timestamp > _MAX_TIMESTAMP or not witness.verify(
+            cosignature_message(body, timestamp), raw[12:]
+        ):
+            raise ValueError(f"the cosignature by {name} does not verify (forged?)")
+        line = f"{_SIGNATURE_PREFIX}{name} {_b64(raw)}\n"
+        found.setdefault(name, Cosignature(name, timestamp, line))
+    return list(found.values())
+
+
+def add_cosignatures(note: str, lines: Iterable[str]) -> str:
+    """The note with further signature lines, each once."""
+    present = set(note.splitlines(keepends=True))
+    return note + "".join(line for line in dict.fromkeys(lines) if line not in present)
+
+
+def add_checkpoint_request(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
+    """The body of tlog-witness's ``add-checkpoint``: old size, consistency proof, checkpoint."""
+    lines = [f"old {old_size}\n", *(_b64(node) + "\n" for node in proof), "\n"]
+    return ("".join(lines) + note).encode("utf-8")
+
+
+def read_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
+    """Read an ``add-checkpoint`` body; raise ValueError if it is not one."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the request is not UTF-8") from None
+    head, blank, note = text.partition("\n\n")
+    lines = head.split("\n")
+    if not blank or not lines[0].startswith("old ") or not _decimal(lines[0][4:]):
+        raise ValueError("the request does not start with an old size line")
+    if len(lines) - 1 > _MAX_PROOF_LINES:
+        raise ValueError("more than 63 consistency proof lines")
+    proof = []
+    for line in lines[1:]:
+        try:
+            node = base64.b64decode(line, validate=True)
+        except binascii.Error:
+            raise ValueError("a consistency proof line is not base64") from None
+        if len(node) != 32:
+            raise ValueError("a consistency proof line is not a SHA-256 hash")
+        proof.append(node)
+    return int(lines[0][4:]), proof, note
 
 
 # --- Short codes people read aloud or type -------------------------------------------------------
@@ -968,6 +1081,10 @@ class BoardReport:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     milestones: dict[str, Checkpoint] = field(default_factory=dict)
     saved_checkpoint: Checkpoint | None = None
+    saved_checkpoints: list[Checkpoint] = field(default_factory=list)
+    witnessed: list[Cosignature] = field(default_factory=list)  # on the final checkpoint
+    quorum: int | None = None  # the policy's, when witnesses were given
+    named_witnesses: int = 0  # how many the election names
     kinds: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)
     opened_privately: bool = False  # the tally comes from an openings file, not the board
@@ -983,12 +1100,12 @@ class BoardReport:
         ]
         for name, checkpoint in self.milestones.items():
             out.append(fingerprint_line(name, checkpoint))
-        if self.saved_checkpoint:
-            saved = self.saved_checkpoint
+        for saved in self.saved_checkpoints:
             out.append(
                 f"your saved checkpoint (size {saved.size}, fingerprint {saved.fingerprint}): "
                 "the board extends it"
             )
+        out.extend(self._witness_lines())
         out.append(f"root: {self.root.hex()}")
         out.append(f"fingerprint of the whole board: {fingerprint(self.root)}")
         if self.state == "sealed" and self.tally is None:
@@ -1006,6 +1123,24 @@ class BoardReport:
             tie = " (tie)" if category["tie"] else ""
             out.append(f"{category['slug']}: winner {winners}{tie}")
         return out
+
+    def _witness_lines(self) -> list[str]:
+        if self.quorum is None:
+            if not self.named_witnesses:
+                return []
+            return [
+                f"witnesses: the election names {self.named_witnesses}; check their "
+                "cosignatures with --witness KEY (and --quorum K)"
+            ]
+        cosigners = ", ".join(f"{c.witness} at {_utc(c.timestamp)}" for c in self.witnessed)
+        return [
+            f"witnesses: the final checkpoint is cosigned by {len(self.witnessed)} of those "
+            f"given (quorum {self.quorum}): {cosigners}"
+        ]
+
+
+def _utc(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 class _Checker:
@@ -1482,6 +1617,9 @@ def verify_board(
     key: str | None = None,
     saved_checkpoint: str | None = None,
     openings: Iterable[bytes] | None = None,
+    saved_checkpoints: Sequence[str] = (),
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> BoardReport:
     """Check a board file line by line; raise BoardError naming the first entry that fails.
 
@@ -1489,6 +1627,8 @@ def verify_board(
     used. *saved_checkpoint* is a checkpoint note kept from earlier: the board must extend
     it. Without *partial* the board must be complete: voting closed and the tally sealed.
     *openings* (the jury's file, before the reveal ends) opens the sealed tally privately.
+    *witnesses* (cosignature vkeys) and *quorum* are a witness policy: the board's final
+    checkpoint, and each saved one, must carry *quorum* valid cosignatures by those keys.
 
     The steps: read the header and the key, read the saved checkpoint, replay the entries
     and checkpoints one by one, then check that the log is whole.
@@ -1496,11 +1636,16 @@ def verify_board(
     parsed = iter(_read_lines(lines))
     header, board_key = _read_head(parsed, key)
     origin = header["origin"]
-    saved = _read_saved_checkpoint(saved_checkpoint, board_key, origin)
+    notes = [saved_checkpoint] if saved_checkpoint is not None else []
+    saved = [
+        _read_saved_checkpoint(note, board_key, origin) for note in [*notes, *saved_checkpoints]
+    ]
+    policy = _read_witness_policy(witnesses, quorum)
     replay = _Replay(board_key, origin, saved)
     for line in parsed:
         replay.read(line, parsed)
     replay.finish()
+    witnessed = _check_witness_policy(policy, replay.checkpoints[-1], saved)
     checker = replay.checker
     if checker.definition is None:
         raise BoardError("line 1", "the board defines no election")
@@ -1528,7 +1673,11 @@ def verify_board(
         tally=tally,
         checkpoints=replay.checkpoints,
         milestones=replay.milestones,
-        saved_checkpoint=saved,
+        saved_checkpoint=saved[0] if saved else None,
+        saved_checkpoints=saved,
+        witnessed=witnessed,
+        quorum=policy[1] if policy else None,
+        named_witnesses=len(checker.definition.get("witnesses", [])),
         kinds=replay.kinds,
         decisions=dict(checker.decisions),
         opened_privately=openings is not None,
@@ -1599,11 +1748,7 @@ def _read_head(parsed: Iterator[_Line], key: str | None) -> tuple[dict, Verifier
     return header, board_key
 
 
-def _read_saved_checkpoint(
-    note: str | None, board_key: VerifierKey, origin: str
-) -> Checkpoint | None:
-    if note is None:
-        return None
+def _read_saved_checkpoint(note: str, board_key: VerifierKey, origin: str) -> Checkpoint:
     try:
         saved = open_checkpoint(note, board_key)
     except ValueError as exc:
@@ -1617,8 +1762,9 @@ class _Replay:
     """The board's lines after the key, one at a time: each entry is checked against the rules
     and chained into the tree, each checkpoint against the tree as it stands."""
 
-    def __init__(self, board_key: VerifierKey, origin: str, saved: Checkpoint | None) -> None:
+    def __init__(self, board_key: VerifierKey, origin: str, saved: list[Checkpoint]) -> None:
         self.board_key, self.origin, self.saved = board_key, origin, saved
+        self.saved_at = {checkpoint.size: checkpoint for checkpoint in saved}
         self.checker = _Checker()
         # The file is read as a stream: only the last two entries are kept, for error
         # messages, so memory stays flat however long the board is.
@@ -1667,8 +1813,8 @@ class _Replay:
         self.entries.add(line)
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
         self.awaiting = milestone(kind, data)
-        saved = self.saved
-        if saved and saved.size == self.entries.count and frontier_root(self.peaks) != saved.root:
+        saved = self.saved_at.get(self.entries.count)
+        if saved and frontier_root(self.peaks) != saved.root:
             raise BoardError(
                 "--checkpoint",
                 f"the board's first {saved.size} entries differ from your saved checkpoint: "
@@ -1677,7 +1823,8 @@ class _Replay:
 
     def finish(self) -> None:
         """At the end of the file: every entry covered by a checkpoint, the saved one reached."""
-        count, saved = self.entries.count, self.saved
+        count = self.entries.count
+        saved = max(self.saved, key=lambda checkpoint: checkpoint.size, default=None)
         if self.awaiting:
             raise BoardError(self.entries.where(), "no signed checkpoint follows this entry")
         if not self.checkpoints or self.checkpoints[-1].size != count:
@@ -1691,10 +1838,53 @@ class _Replay:
                 f"your saved checkpoint has {saved.size} entries but the board only {count}: "
                 "entries were removed",
             )
-        if saved and saved.size == 0 and saved.root != EMPTY_ROOT:
+        if any(c.size == 0 and c.root != EMPTY_ROOT for c in self.saved):
             raise BoardError(
                 "--checkpoint", "the saved checkpoint of an empty log has a wrong root"
             )
+
+
+def _read_witness_policy(
+    witnesses: Sequence[str], quorum: int | None
+) -> tuple[list[VerifierKey], int] | None:
+    """The witness keys and the quorum the verifier's user trusts; None without any."""
+    if not witnesses:
+        if quorum is not None:
+            raise BoardError("--quorum", "a quorum needs the witnesses' keys (--witness)")
+        return None
+    keys = []
+    for text in witnesses:
+        try:
+            keys.append(VerifierKey.parse(text, COSIGNATURE_V1))
+        except ValueError as exc:
+            raise BoardError("--witness", str(exc)) from None
+    needed = len(keys) if quorum is None else quorum
+    if not 1 <= needed <= len(keys):
+        raise BoardError("--quorum", f"must be between 1 and the {len(keys)} witnesses given")
+    return keys, needed
+
+
+def _check_witness_policy(
+    policy: tuple[list[VerifierKey], int] | None, final: Checkpoint, saved: list[Checkpoint]
+) -> list[Cosignature]:
+    """Each checkpoint the policy covers carries the quorum; the final one's cosignatures."""
+    if policy is None:
+        return []
+    keys, quorum = policy
+    results = []
+    for where, checkpoint in [("final checkpoint", final)] + [("--checkpoint", c) for c in saved]:
+        try:
+            found = cosignatures(checkpoint.note, keys)
+        except ValueError as exc:
+            raise BoardError(where, str(exc)) from None
+        if len(found) < quorum:
+            raise BoardError(
+                where,
+                f"cosigned by {len(found)} of the witnesses given, fewer than the quorum of "
+                f"{quorum} (size {checkpoint.size})",
+            )
+        results.append(found)
+    return results[0]
 
 
 def _require_canonical(line: _Line, what: str) -> None:
@@ -1799,6 +1989,188 @@ def _broken_link(entries: _Recent, line: _Line, rest: Iterator[_Line]) -> BoardE
     )
 
 
+# --- A witness a juror runs on a laptop (C2SP tlog-witness) -------------------------------------
+
+
+@dataclass(frozen=True)
+class WitnessAnswer:
+    """An HTTP answer to ``add-checkpoint``: status, content type and body."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+
+
+class Witness:
+    """Cosigns a log's checkpoints, each only if it is consistent with the last one it
+    cosigned; keeps that one checkpoint per log in *state_dir*, and nothing else.
+
+    *logs* are the logs it witnesses, by origin (their note keys); *clock* gives POSIX
+    seconds. Checking the old size and storing the new checkpoint happen under one lock, so
+    two racing requests can never roll the witness back."""
+
+    def __init__(
+        self,
+        private_key: Ed25519PrivateKey,
+        name: str,
+        logs: Iterable[VerifierKey],
+        state_dir: str,
+        clock: Callable[[], float],
+    ) -> None:
+        self.private_key, self.name, self.state_dir, self.clock = (
+            private_key,
+            name,
+            state_dir,
+            clock,
+        )
+        self.key = VerifierKey.from_private(name, private_key, COSIGNATURE_V1)
+        self.logs = {log.name: log for log in logs}
+        self._lock = threading.Lock()
+        os.makedirs(state_dir, exist_ok=True)
+
+    def _path(self, origin: str) -> str:
+        return os.path.join(
+            self.state_dir, hashlib.sha256(origin.encode()).hexdigest()[:32] + ".checkpoint"
+        )
+
+    def latest(self, origin: str) -> Checkpoint | None:
+        """The last checkpoint this witness cosigned for *origin*, if any."""
+        try:
+            with open(self._path(origin), encoding="utf-8") as handle:
+                return open_checkpoint(handle.read(), self.logs[origin])
+        except FileNotFoundError:
+            return None
+
+    def _store(self, origin: str, note: str) -> None:
+        path = self._path(origin)
+        with open(path + ".new", "w", encoding="utf-8") as handle:
+            handle.write(note)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(path + ".new", path)
+
+    def add_checkpoint(self, body: bytes) -> WitnessAnswer:
+        """Answer one ``add-checkpoint`` request as the spec orders its checks."""
+        try:
+            old_size, proof, note = read_add_checkpoint(body)
+            body_text, _ = split_note(note)
+            origin = body_text.split("\n", 1)[0]
+        except ValueError as exc:
+            return WitnessAnswer(400, f"{exc}\n".encode())
+        log = self.logs.get(origin)
+        if log is None:
+            return WitnessAnswer(404, b"this witness does not witness that log\n")
+        try:
+            checkpoint = open_checkpoint(note, log)
+        except ValueError as exc:
+            return WitnessAnswer(403, f"{exc}\n".encode())
+        if old_size > checkpoint.size:
+            return WitnessAnswer(400, b"the old size is larger than the checkpoint's\n")
+        with self._lock:
+            latest = self.latest(origin)
+            known = latest.size if latest else 0
+            if old_size != known:
+                return WitnessAnswer(409, f"{known}\n".encode(), "text/x.tlog.size")
+            if latest and old_size == checkpoint.size:
+                if latest.root != checkpoint.root:
+                    return WitnessAnswer(409, f"{known}\n".encode(), "text/x.tlog.size")
+            elif latest and not verify_consistency(
+                latest.size, checkpoint.size, latest.root, checkpoint.root, proof
+            ):
+                return WitnessAnswer(
+                    422, b"the consistency proof does not verify: the log was rewritten\n"
+                )
+            elif not latest and proof:
+                return WitnessAnswer(422, b"the proof must be empty from size 0\n")
+            self._store(origin, note)
+            cosigned = cosign(self.private_key, self.name, body_text, int(self.clock()))
+        return WitnessAnswer(200, cosigned.line.encode("utf-8"))
+
+    def status(self) -> str:
+        """A page a person can read: the witness's key and what it holds per log."""
+        out = [f"witness {self.name}", f"key {self.key.vkey}"]
+        for origin in sorted(self.logs):
+            latest = self.latest(origin)
+            size = f"size {latest.size}, {latest.fingerprint}" if latest else "nothing cosigned"
+            out.append(f"log {origin}: {size}")
+        return "\n".join(out) + "\n"
+
+
+def serve_witness(witness: Witness, host: str, port: int) -> None:
+    """Serve ``POST /add-checkpoint`` (and a status page at ``GET /``) until interrupted."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the spec advises
+
+        def _answer(self, answer: WitnessAnswer) -> None:
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/") != "":
+                self._answer(WitnessAnswer(404, b"not found\n"))
+                return
+            self._answer(WitnessAnswer(200, witness.status().encode("utf-8")))
+
+        def do_POST(self) -> None:
+            length = self.headers.get("Content-Length", "")
+            if not length.isdigit() or int(length) > 64 * 1024:
+                self.close_connection = True
+                self._answer(WitnessAnswer(400, b"a body of at most 64 KiB with its length\n"))
+                return
+            body = self.rfile.read(int(length))
+            if self.path != "/add-checkpoint":
+                self._answer(WitnessAnswer(404, b"not found\n"))
+                return
+            self._answer(witness.add_checkpoint(body))
+
+        def log_message(self, format: str, *args: object) -> None:
+            print(f"{self.address_string()} {format % args}", file=sys.stderr, flush=True)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    print(f"witness {witness.name} on http://{host}:{server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def witness_keygen(name: str, directory: str) -> tuple[str, VerifierKey]:
+    """Make a witness key: its file (name and PEM, readable by its owner only) and vkey."""
+    if not valid_origin(name):
+        raise ValueError("a witness name has no spaces and no '+' (for example juror-laptop-1)")
+    private_key = Ed25519PrivateKey.generate()
+    key = VerifierKey.from_private(name, private_key, COSIGNATURE_V1)
+    stem = os.path.join(directory, re.sub(r"[^A-Za-z0-9._-]", "_", name))
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(stem + ".key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(f"{name}\n{pem.decode('ascii')}")
+    with open(stem + ".vkey", "w", encoding="utf-8") as handle:
+        handle.write(key.vkey + "\n")
+    return stem + ".key", key
+
+
+def read_witness_key(text: str) -> tuple[str, Ed25519PrivateKey]:
+    """A witness key file as ``witness keygen`` writes it: the name, then the PEM key."""
+    name, _, pem = text.partition("\n")
+    try:
+        private_key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    except ValueError:
+        raise ValueError("not a witness key file (a name line, then a PEM private key)") from None
+    if not isinstance(private_key, Ed25519PrivateKey) or not valid_origin(name.strip()):
+        raise ValueError("not a witness key file (a name line, then an Ed25519 key)")
+    return name.strip(), private_key
+
+
 def _read_text(path: str | None) -> str | None:
     if path is None:
         return None
@@ -1807,13 +2179,33 @@ def _read_text(path: str | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m voting.verify BOARD.jsonl [--key K] [--checkpoint C] [--partial]``,
-    or ``--certificate FILE --key K`` to check a certificate of results."""
+    """``python verify.py BOARD.jsonl [--key K] [--checkpoint C]... [--witness W]... [--quorum
+    N] [--partial]``, ``--certificate FILE --key K`` to check a certificate of results, or
+    ``python verify.py witness keygen|serve ...`` to run a witness."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["witness"]:
+        return _main_witness(argv[1:])
     parser = argparse.ArgumentParser(description="Verify an exported voting board offline.")
     parser.add_argument("board", nargs="?", help="the board file (JSON Lines)")
-    parser.add_argument("--key", help="the log's public key to pin (vkey line or PEM file)")
     parser.add_argument(
-        "--checkpoint", help="a checkpoint note saved earlier; the board must extend it"
+        "--key", help="the log's public key to pin (a vkey line, or a file with it or a PEM key)"
+    )
+    parser.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        help="a checkpoint note saved earlier; the board must extend it (repeatable)",
+    )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        help="a witness's cosignature key (vkey line or file) you trust (repeatable)",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=int,
+        help="cosignatures the final checkpoint and each --checkpoint need (default: all)",
     )
     parser.add_argument(
         "--partial", action="store_true", help="accept a board exported while voting is open"
@@ -1831,13 +2223,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.board:
         parser.error("give a board file, or --certificate FILE")
     try:
-        key = _read_text(args.key)
-        saved = _read_text(args.checkpoint)
+        key = _key_argument(args.key) if args.key else None
+        saved = [_read_text(path) or "" for path in args.checkpoint]
+        witnesses = [_key_argument(text) for text in args.witness]
         with contextlib.ExitStack() as files:
             board = files.enter_context(open(args.board, "rb"))
             openings = files.enter_context(open(args.openings, "rb")) if args.openings else None
             report = verify_board(
-                board, partial=args.partial, key=key, saved_checkpoint=saved, openings=openings
+                board,
+                partial=args.partial,
+                key=key,
+                saved_checkpoints=saved,
+                openings=openings,
+                witnesses=witnesses,
+                quorum=args.quorum,
             )
     except (OSError, UnicodeDecodeError) as exc:
         name = getattr(exc, "filename", None) or "a file"
@@ -1849,6 +2248,54 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.lines():
         print(line)
     print("OK: the board verifies")
+    return 0
+
+
+def _key_argument(text: str) -> str:
+    """A key given on the command line: the vkey itself, or a file that holds it."""
+    if "+" in text and not os.path.exists(text):
+        return text
+    with open(text, encoding="utf-8") as handle:
+        return handle.read().strip()
+
+
+def _main_witness(argv: list[str]) -> int:
+    """``witness keygen NAME [--out DIR]`` and ``witness serve --key FILE --state DIR --listen
+    HOST:PORT --log VKEY...``."""
+    parser = argparse.ArgumentParser(
+        prog="verify.py witness", description="Run a C2SP tlog-witness for the board."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    keygen = commands.add_parser("keygen", help="make a witness key")
+    keygen.add_argument("name", help="the witness's name, e.g. juror-laptop-1")
+    keygen.add_argument("--out", default=".", help="where to write NAME.key and NAME.vkey")
+    serve = commands.add_parser("serve", help="cosign the log's checkpoints")
+    serve.add_argument("--key", required=True, help="the key file keygen wrote")
+    serve.add_argument("--state", required=True, help="a folder for the checkpoints it keeps")
+    serve.add_argument("--listen", default="127.0.0.1:7380", help="HOST:PORT (127.0.0.1:7380)")
+    serve.add_argument(
+        "--log",
+        action="append",
+        required=True,
+        help="the key (vkey line or file) of a log to witness, as the jury page shows it",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "keygen":
+            path, key = witness_keygen(args.name, args.out)
+            print(f"wrote {path} (keep it private) and its public key:")
+            print(key.vkey)
+            return 0
+        name, private_key = read_witness_key(_read_text(args.key) or "")
+        logs = [VerifierKey.parse(_key_argument(text)) for text in args.log]
+        host, _, port = args.listen.rpartition(":")
+        witness = Witness(private_key, name, logs, args.state, time.time)
+    except (OSError, ValueError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 2
+    print(f"key {witness.key.vkey}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_witness(witness, host or "127.0.0.1", int(port))
     return 0
 
 

@@ -1,5 +1,5 @@
-"""`voting board export|openings|verify`: the public audit board as a file, the jury's
-openings of the sealed tally, and the offline check of both."""
+"""`voting board export|openings|witness|verify`: the public audit board as a file, the jury's
+openings of the sealed tally, a push to the witnesses, and the offline check of all of it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from voting import services, verify
+from voting import services, verify, witness_client
 from voting.cli.common import election_option, operation, write_atomically
 from voting.db import get_session
 from voting.errors import N_, StateError
-from voting.operations import audit, sealed
+from voting.operations import audit, sealed, witnessing
 from voting.operations.elections import find_election
 
 
@@ -50,6 +50,30 @@ def board_openings(file: Path, election_slug: str | None) -> None:
     click.echo(f"wrote the openings of {election.slug} to {file}; keep them private")
 
 
+@board_group.command("witness")
+@election_option
+@operation
+def board_witness(election_slug: str | None) -> None:
+    """Submit the latest checkpoint to the election's witnesses now (each serving process
+    also does so within a second of every checkpoint) and say where each stands."""
+    session = get_session()
+    election = find_election(session, election_slug)
+    summary = witnessing.summary(session, election)
+    if summary is None:
+        raise StateError(N_("the election names no witnesses"))
+    witness_client.submit_due(session, election)
+    summary = witnessing.summary(session, election)
+    assert summary is not None
+    for witness in summary.witnesses:
+        state = "cosigned the latest" if witness.current else (witness.error or "behind")
+        click.echo(f"{witness.name}: size {witness.size}; {state}")
+    met = "met" if summary.quorum_met else "not met"
+    click.echo(
+        f"{summary.current} of {len(summary.witnesses)} cosigned size "
+        f"{summary.latest_size}; quorum {summary.quorum} {met}"
+    )
+
+
 @board_group.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="Public key to pin.")
@@ -59,13 +83,21 @@ def board_openings(file: Path, election_slug: str | None) -> None:
     help="A checkpoint saved earlier: the board must extend it.",
 )
 @click.option("--partial", is_flag=True, help="Accept a board exported while voting is open.")
+@click.option("--witness", multiple=True, help="A witness's cosignature key (vkey or file).")
+@click.option("--quorum", type=int, help="Cosignatures needed (default: every --witness).")
 @click.option(
     "--openings",
     type=click.Path(exists=True, dir_okay=False),
     help="The jury's openings file: check the sealed result before the reveal ends.",
 )
 def board_verify(
-    file: str, key: str | None, checkpoint: str | None, partial: bool, openings: str | None
+    file: str,
+    key: str | None,
+    checkpoint: str | None,
+    partial: bool,
+    witness: tuple[str, ...],
+    quorum: int | None,
+    openings: str | None,
 ) -> None:
     """Check a board file offline: signatures, chain, roots, eligibility, lifecycle, tally.
 
@@ -76,4 +108,7 @@ def board_verify(
     argv += ["--checkpoint", checkpoint] if checkpoint else []
     argv += ["--partial"] if partial else []
     argv += ["--openings", openings] if openings else []
+    for text in witness:
+        argv += ["--witness", text]
+    argv += ["--quorum", str(quorum)] if quorum is not None else []
     sys.exit(verify.main(argv))

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import atexit
+import json
+import signal
 import socket
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from voting import batch_timer, services
 from voting.cli.common import COMMAND_LINE
 from voting.cli.instance import setup_link
+from voting.cli.witness_processes import WitnessProcess
 from voting.config import read_instance_config
 from voting.db import database, get_session, writing
 from voting.domain.definition import parse_definition
+from voting.domain.editing import from_board
 from voting.domain.roster import parse_roster
+from voting.domain.trust import WitnessDefinition
 from voting.instance import initialise_instance
+from voting.models import Election
 from voting.operations.attendees import import_roster
 from voting.operations.elections import load_election, open_election
 from voting.operations.tokens import personal_links
@@ -37,8 +48,11 @@ def _address_for_phones() -> str:
             return "127.0.0.1"
 
 
-def prepare_demo(link_count: int) -> tuple[str, list[str]]:
-    """Load the example election, import the sample attendees and open voting.
+def prepare_demo(
+    link_count: int, witnesses: Sequence[WitnessDefinition] = ()
+) -> tuple[str, list[str]]:
+    """Load the example election (with *witnesses*, a majority of them its quorum), import
+    the sample attendees and open voting.
 
     Returns the election's state line and a few ballot links. Running it again changes
     nothing that is already done.
@@ -46,6 +60,12 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
     session = get_session()
     keys = services.keys()
     definition = parse_definition((EXAMPLES / "ecc2016.toml").read_bytes())
+    if witnesses:
+        quorum = len(witnesses) // 2 + 1
+        definition = replace(definition, witnesses=tuple(witnesses), witness_quorum=quorum)
+    existing = session.scalar(select(Election).where(Election.slug == definition.slug))
+    if existing is not None and not existing.is_draft:
+        definition = from_board(json.loads(existing.definition))  # opened: as it was published
     roster = parse_roster((EXAMPLES / "attendees-sample.csv").read_bytes())
     with writing(session):
         election = load_election(
@@ -97,7 +117,17 @@ def prepare_demo(link_count: int) -> tuple[str, list[str]]:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--links", "link_count", default=5, show_default=True, help="Ballot links to print.")
 @click.option("--no-serve", is_flag=True, help="Prepare and print links, but start no server.")
-def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
+@click.option(
+    "--witnesses",
+    "witness_count",
+    default=0,
+    type=click.IntRange(0, 9),
+    help="Run this many witnesses (verify.py witness serve) that cosign the board.",
+)
+@click.option("--witness-port", default=7381, show_default=True, help="The first witness's port.")
+def demo_command(
+    host: str, port: int, link_count: int, no_serve: bool, witness_count: int, witness_port: int
+) -> None:
     """First look: init, example election, 350 sample attendees, open voting, serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for line in initialise_instance(Path(app.instance_path), database().engine):
@@ -108,7 +138,15 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
     everywhere = ("0.0.0.0", "::")  # noqa: S104  # nosec B104
     shown_host = _address_for_phones() if host in everywhere else host
     app.config["SERVER_URL"] = f"http://{shown_host}:{port}"
-    status, links = prepare_demo(link_count)
+    witnesses = [
+        WitnessProcess(
+            f"demo-witness-{i}",
+            Path(app.instance_path) / "witnesses" / str(i),
+            witness_port + i - 1,
+        )
+        for i in range(1, witness_count + 1)
+    ]
+    status, links = prepare_demo(link_count, [w.definition for w in witnesses])
     base = services.public_url()
     click.echo(status)
     if links:
@@ -124,7 +162,24 @@ def demo_command(host: str, port: int, link_count: int, no_serve: bool) -> None:
             refuse_unsafe(app)
         except UnsafeConfiguration as exc:
             raise click.ClickException(str(exc)) from None
+        _start_witnesses(witnesses)
         click.echo("Stop the server with Ctrl+C.\n")
         batch_timer.start(app)
         # Werkzeug's threaded server: enough for a first look (deployments use gunicorn).
         run_simple(host, port, app, threaded=True)
+
+
+def _start_witnesses(witnesses: list[WitnessProcess]) -> None:
+    """Start the demo's witnesses for the example's log; they stop with the demo."""
+    if not witnesses:
+        return
+    session = get_session()
+    slug = parse_definition((EXAMPLES / "ecc2016.toml").read_bytes()).slug
+    election = session.scalars(select(Election).where(Election.slug == slug)).one()
+    vkey = services.signer().verifier_key(election.origin).vkey
+    # SIGTERM ends the demo as Ctrl+C does, so its witnesses are stopped with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for witness in witnesses:
+        witness.start(vkey)
+        atexit.register(witness.stop)
+        click.echo(f"witness {witness.name} at {witness.url} (key {witness.vkey})")

@@ -16,6 +16,7 @@ import pycountry
 
 from voting import verify
 from voting.domain.table_reader import LANGUAGE_CODE, TableReader
+from voting.domain.trust import WitnessDefinition, read_witnesses
 
 TIE_RULES = {
     "jury": "the jury decides between the finalists tied for first place",
@@ -113,6 +114,8 @@ class ElectionDefinition:
     languages: tuple[str, ...] = ()  # the languages its texts come in; () for the app's
     place: str = ""  # where the event is held, for the certificate ("Brussels, Belgium")
     reveal: str = "stage"
+    witnesses: tuple[WitnessDefinition, ...] = ()
+    witness_quorum: int = 0
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -126,6 +129,14 @@ class ElectionDefinition:
         languages = {"languages": list(self.languages)} if self.languages else {}
         place = {"place": self.place} if self.place else {}  # boards before it stay the same
         reveal = {"reveal": self.reveal} if self.reveal != "stage" else {}
+        witnesses = (
+            {
+                "witnesses": [w.to_board() for w in self.witnesses],
+                "witness_quorum": self.witness_quorum,
+            }
+            if self.witnesses
+            else {}
+        )
         return with_translations(
             {
                 "slug": self.slug,
@@ -137,6 +148,7 @@ class ElectionDefinition:
                 **place,
                 **reveal,
                 **languages,
+                **witnesses,
                 "categories": [
                     with_translations(
                         {
@@ -191,7 +203,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     *draft* (the editor) accepts an election with no award yet: opening it needs one.
     """
     reader = TableReader()
-    reader.unknown_keys(document, "", {"election", "categories", "mail"})
+    reader.unknown_keys(document, "", {"election", "categories", "mail", "witnesses"})
     election = document.get("election")
     if not isinstance(election, dict):
         reader.fail("election", "missing: the file needs an [election] table")
@@ -209,6 +221,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
             "opens_at",
             "closes_at",
             "languages",
+            "witness_quorum",
         },
         ELECTION_TEXTS,
     )
@@ -239,6 +252,9 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     else:
         categories = _read_categories(reader, raw_categories)
     mail = _read_mail(reader, document.get("mail"))
+    witnesses, quorum = read_witnesses(
+        reader, document.get("witnesses"), election.get("witness_quorum")
+    )
     if reader.errors:
         raise DefinitionError(reader.errors)
     return ElectionDefinition(
@@ -254,6 +270,8 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
         languages=languages,
         place=place,
         reveal=reveal,
+        witnesses=witnesses,
+        witness_quorum=quorum,
     )
 
 

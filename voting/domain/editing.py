@@ -22,7 +22,16 @@ def from_board(board: dict) -> ElectionDefinition:
     for key in ("place", "reveal", "opens_at", "closes_at", "translations", "languages"):
         if board.get(key):
             election[key] = board[key]
-    return read_definition({"election": election, "categories": board["categories"]}, draft=True)
+    return read_definition(_with_witnesses(board, election, board["categories"]), draft=True)
+
+
+def _with_witnesses(board: dict, election: dict, categories: list) -> dict:
+    """The document's tables, with the witnesses and their quorum when the board has them."""
+    document = {"election": election, "categories": categories}
+    if board.get("witnesses"):
+        election["witness_quorum"] = board["witness_quorum"]
+        document["witnesses"] = [dict(witness) for witness in board["witnesses"]]
+    return document
 
 
 def editable(definition: ElectionDefinition) -> dict:
@@ -53,7 +62,7 @@ def editable(definition: ElectionDefinition) -> dict:
             {key: value for key, value in nominee.items() if value != ""}
             for nominee in category["nominees"]
         ]
-    return {"election": election, "categories": categories}
+    return _with_witnesses(board, election, categories)
 
 
 class EditError(VotingError):
@@ -221,3 +230,29 @@ def remove_nominee(document: dict, category_slug: str, slug: str) -> None:
 def move_nominee(document: dict, category_slug: str, slug: str, delta: int) -> None:
     category = _category(document, category_slug)
     _move(category["nominees"], _nominee(category, slug), delta)
+
+
+def add_witness(document: dict, url: str, key: str) -> None:
+    """A witness by its address and its cosignature key (whose name it goes by); the
+    definition's check names a bad key or address. The first one sets a quorum of 1."""
+    name = key.strip().split("+", 1)[0]
+    witnesses = document.setdefault("witnesses", [])
+    witnesses.append({"name": name, "url": url.strip(), "key": key.strip()})
+    document["election"].setdefault("witness_quorum", 1)
+
+
+def remove_witness(document: dict, name: str) -> None:
+    witnesses = document.get("witnesses", [])
+    if not any(w["name"] == name for w in witnesses):
+        raise EditError(N_("there is no witness %(name)s"), name=repr(name[:80]))
+    document["witnesses"] = [w for w in witnesses if w["name"] != name]
+    quorum = document["election"].get("witness_quorum", 0)
+    if not document["witnesses"]:
+        del document["witnesses"]
+        document["election"].pop("witness_quorum", None)
+    elif isinstance(quorum, int) and quorum > len(document["witnesses"]):
+        document["election"]["witness_quorum"] = len(document["witnesses"])
+
+
+def set_witness_quorum(document: dict, typed: str) -> None:
+    document["election"]["witness_quorum"] = _number(typed)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from voting import verify
 from voting.models import AuditEntry, AuditHead, Checkpoint, Election
+from voting.witness_models import Cosignature as WitnessCosignature
 
 _HASH = 32
 
@@ -247,12 +248,34 @@ def export_board(session: Session, election: Election, signer: LogSigner) -> Ite
         ).scalars()
     }
     stored[final.size] = final.note
+    for size, lines in cosignature_lines(session, election, 0, final.size).items():
+        if size in stored:
+            stored[size] = verify.add_cosignatures(stored[size], lines)
     if 0 in stored:
         yield _line({"type": "checkpoint", "note": stored[0]})
     for seq, body in _entry_bodies(session, election, final.size):
         yield body.encode("utf-8") + b"\n"
         if seq + 1 in stored:
             yield _line({"type": "checkpoint", "note": stored[seq + 1]})
+
+
+def cosignature_lines(
+    session: Session, election: Election, low: int, high: int
+) -> dict[int, list[str]]:
+    """The witnesses' cosignature lines of the checkpoints of sizes *low* to *high*, by size:
+    appended to the notes wherever a checkpoint is shown or exported."""
+    found: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(WitnessCosignature.size, WitnessCosignature.line)
+        .where(
+            WitnessCosignature.election_id == election.id,
+            WitnessCosignature.size.between(low, high),
+        )
+        .order_by(WitnessCosignature.size, WitnessCosignature.witness)
+    )
+    for row_size, line in rows:
+        found.setdefault(row_size, []).append(line)
+    return found
 
 
 def _entry_bodies(
@@ -396,34 +419,3 @@ def find_entries(
         query.order_by(AuditEntry.seq.desc()).offset((page - 1) * per_page).limit(per_page)
     ).scalars()
     return list(entries), pages
-
-
-@dataclass(frozen=True)
-class BoardCheck:
-    """The server's own run of the verifier over its board, for the jury's overview."""
-
-    size: int
-    report: verify.BoardReport | None
-    failure: str | None
-
-
-def check_board(
-    session: Session,
-    election: Election,
-    signer: LogSigner,
-    openings: Sequence[bytes] | None = None,
-) -> BoardCheck:
-    """Export the board and verify it, as a juror would (partial while voting goes on), with
-    the jury's *openings* of a sealed tally when given."""
-    lines = list(export_board(session, election, signer))
-    size = tree_head(session, election).size
-    try:
-        report = verify.verify_board(
-            lines,
-            partial=not election.is_over,
-            key=signer.verifier_key(election.origin).vkey,
-            openings=openings,
-        )
-    except verify.BoardError as exc:
-        return BoardCheck(size=size, report=None, failure=str(exc))
-    return BoardCheck(size=size, report=report, failure=None)

@@ -19,7 +19,7 @@ from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError, VotingError
 from voting.models import Attendee, Category, Election, EligibleToken, Nominee
-from voting.operations import activity, audit, batches, jury_ballots, paper, sealed
+from voting.operations import activity, audit, batches, jury_ballots, paper, sealed, witnessing
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
 from voting.operations.tokens import personal_token_hashes
@@ -273,6 +273,7 @@ def open_election(
     election.state = "open"
     session.flush()
     signed = audit.checkpoint(session, election, signer, now)
+    witnessing.seat_witnesses(session, election)
     activity.record(session, election, actor, "voting opened", now)
     return signed
 

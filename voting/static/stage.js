@@ -17,6 +17,8 @@
         var count = document.getElementById("turnout-count");
         var bar = document.getElementById("turnout-bar");
         if (count) { count.textContent = data.turnout_text; }
+        var witnesses = document.getElementById("witnesses");
+        if (witnesses && data.witnesses_text) { witnesses.textContent = data.witnesses_text; }
         if (bar) { bar.max = data.eligible || 1; bar.value = data.ballots; }
       })
       .catch(function () { /* the hall's Wi-Fi hiccups; try again at the next tick */ });

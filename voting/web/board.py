@@ -6,6 +6,7 @@ are sealed, so nothing here shows a partial result.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from voting import services, verify
 from voting.db import get_session
 from voting.models import Election
-from voting.operations import audit, batches
+from voting.operations import audit, batches, witnessing
 from voting.web.auth import public
 from voting.web.board_entries import KINDS, describe
 from voting.web.common import ascii_number, election_from_request, page_number
@@ -37,13 +38,19 @@ def board_page(election: Election, *, kind: str | None, receipt: str | None, pag
     return {
         "election": election,
         "head": audit.tree_head(session, election),
-        "checkpoint": audit.latest_checkpoint(session, election),
+        "checkpoint": _cosigned(session, election, audit.latest_checkpoint(session, election)),
+        "witnesses": witnessing.summary(session, election),
         "entries": [describe(entry) for entry in entries],
         "page": min(page, pages),
         "pages": pages,
         "kind": kind,
         "kinds": KINDS,
     }
+
+
+def _cosigned(session, election: Election, checkpoint):  # type: ignore[no-untyped-def]
+    """The checkpoint as shown: its note with the witnesses' cosignatures."""
+    return witnessing.cosigned(session, election, checkpoint) if checkpoint else None
 
 
 def _checkpoint_json(checkpoint) -> dict | None:
@@ -133,9 +140,11 @@ def verifier():
 @bp.get("/board/checkpoint")
 @public
 def checkpoint():
-    """The latest checkpoint as a note file: what a juror saves to check the log later."""
-    election = _election()
-    note = audit.current_checkpoint(get_session(), election, services.signer()).note
+    """The latest checkpoint as a note file, with its cosignatures: what a juror saves to
+    check the log later."""
+    election, session = _election(), get_session()
+    current = audit.current_checkpoint(session, election, services.signer())
+    note = witnessing.cosigned(session, election, current).note
     return Response(note, mimetype="text/plain")
 
 
@@ -147,7 +156,12 @@ def receipt_search():
 
 
 def _receipt_proof(code: str):
-    return audit.prove_receipt(get_session(), services.log_trees(), services.signer(), code)
+    session = get_session()
+    found = audit.prove_receipt(session, services.log_trees(), services.signer(), code)
+    if found is None:
+        return None
+    cosigned = witnessing.cosigned(session, found.election, found.checkpoint)
+    return dataclasses.replace(found, checkpoint=cosigned)
 
 
 @bp.get("/board/receipt/<code>")

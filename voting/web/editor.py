@@ -242,3 +242,24 @@ def change_finalist(slug: str, nominee: str):
         lambda doc: editing.update_nominee(doc, slug, nominee, values, translations),
         f"finalist changed: {what}",
     )
+
+
+@bp.post("/witnesses")
+@roles_required(ORGANISER)
+def add_witness():
+    url, key = request.form.get("url", "")[:300], request.form.get("key", "")[:300]
+    return _edit(lambda doc: editing.add_witness(doc, url, key), f"witness added: {url}")
+
+
+@bp.post("/witnesses/quorum")
+@roles_required(ORGANISER)
+def set_witness_quorum():
+    typed = request.form.get("quorum", "")[:8]
+    return _edit(lambda doc: editing.set_witness_quorum(doc, typed), f"witness quorum: {typed}")
+
+
+@bp.post("/witnesses/remove")
+@roles_required(ORGANISER)
+def remove_witness():
+    name = request.form.get("name", "")[:200]  # added again in one step: no confirmation
+    return _edit(lambda doc: editing.remove_witness(doc, name), f"witness removed: {name}")

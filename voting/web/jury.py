@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from voting import services
 from voting.db import get_session
 from voting.models import Election
-from voting.operations import audit, sealed
+from voting.operations import audit, board_check, sealed, witnessing
 from voting.operations.results import eligible_count, turnout
 from voting.web.auth import roles_required
 from voting.web.board import board_page
@@ -37,8 +37,9 @@ def overview():
         eligible=eligible_count(session, election),
         head=audit.tree_head(session, election),
         checkpoint=audit.latest_checkpoint(session, election),
+        witnesses=witnessing.summary(session, election),
         fingerprints=audit.fingerprints_shown(session, election),
-        check=audit.check_board(session, election, services.signer(), openings=openings),
+        check=board_check.check_board(session, election, services.signer(), openings=openings),
         openings_ready=election.is_over,
         vkey=services.signer().verifier_key(election.origin).vkey,
     )

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from voting.web.auth import public
 from voting.web.texts import (
+    ago_text,
     decimal_text,
     delivery_label,
     fingerprint_label,
@@ -30,6 +31,7 @@ from voting.web.texts import (
     share_text,
     translated,
     turnout_text,
+    witnesses_text,
 )
 
 bp = Blueprint("language", __name__)
@@ -93,6 +95,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["format_moment"] = format_moment
     app.jinja_env.filters["tr"] = translated
+    app.jinja_env.filters["ago"] = ago_text
+    app.jinja_env.filters["witnesses"] = witnesses_text
     app.jinja_env.filters["delivery"] = delivery_label
     app.jinja_env.filters["turnout"] = turnout_text
     app.jinja_env.filters["share"] = share_text

@@ -21,14 +21,14 @@ from voting.db import get_session, writing
 from voting.domain.public_address import PublicUrlMissing
 from voting.errors import VotingError
 from voting.models import Election
-from voting.operations import audit
+from voting.operations import audit, witnessing
 from voting.operations.layout import load_categories
 from voting.operations.results import turnout
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
 from voting.web.auth import public, roles_required
 from voting.web.charts import bars_chart, runoff_rounds
 from voting.web.common import actor, election_or_404
-from voting.web.texts import error_text, translated
+from voting.web.texts import error_text, translated, witnesses_text
 
 bp = Blueprint("stage", __name__, url_prefix="/stage")
 
@@ -83,6 +83,7 @@ def _view(election: Election) -> dict:
         if election.is_open and vote_url
         else None,
         "fingerprint": checkpoint.fingerprint if checkpoint else None,
+        "witnesses": witnessing.summary(session, election),
         "opens_at": election.local_time(election.opens_at),
         "version": _version(election, state),
         "organiser": current_user.is_authenticated and current_user.role == "organiser",
@@ -113,6 +114,7 @@ def feed(slug: str):
                 "%(ballots)s of %(eligible)s", ballots=view["ballots"], eligible=view["eligible"]
             ),
             "fingerprint": view["fingerprint"],
+            "witnesses_text": witnesses_text(view["witnesses"]) if view["witnesses"] else None,
             "fingerprints": state.fingerprints,
             "step": state.step,
             "screen": list(state.screen) if state.sealed_fingerprint else None,

@@ -12,15 +12,18 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     format_percent,
+    format_timedelta,
     get_locale,
     ngettext,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from voting import services
 from voting.errors import VotingError
 from voting.operations.layout import CategoryView
 from voting.operations.results import Turnout
+from voting.operations.witnessing import WitnessSummary
 from voting.paper_ballots import PaperAward, PaperTexts
 
 DELIVERY_LABELS = {
@@ -165,3 +168,28 @@ def turnout_text(turnout: Turnout) -> str:
         turnout.ballots,
         eligible=turnout.eligible,
     )
+
+
+def ago_text(moment: datetime) -> str:
+    """How long ago, in words of the reader's language ("4 seconds ago")."""
+    return format_timedelta(moment - services.now(), add_direction=True, threshold=1.5)
+
+
+def witnesses_text(summary: WitnessSummary) -> str:
+    """How many witnesses cosigned the latest checkpoint, the quorum, and how recently."""
+    count = len(summary.witnesses)
+    text = ngettext(
+        "%(cosigned)d of %(num)d witness has cosigned the latest checkpoint",
+        "%(cosigned)d of %(num)d witnesses have cosigned the latest checkpoint",
+        count,
+        cosigned=summary.current,
+    )
+    if summary.quorum_met:
+        quorum = _("quorum of %(quorum)d met", quorum=summary.quorum)
+    else:
+        quorum = _("quorum of %(quorum)d not met yet", quorum=summary.quorum)
+    last = summary.last_cosigned_at
+    if last is None:
+        return f"{text} ({quorum})"
+    when = _("last cosignature %(when)s", when=ago_text(last))
+    return f"{text} ({quorum}; {when})"
