@@ -7,10 +7,12 @@ same run, with the same generator, requests per second on the trivial /health en
 the cast (the POST that spends the token, stores the ballot and appends to the log).
 
     python -m bench.b1_voter_path [--database sqlite|postgresql] [--seconds 10] [--rounds 3]
-                                  [--bare]
+                                  [--bare] [--witnesses N]
 
 --bare also runs the same phases against bench/bare_app.py, plain Flask taking the same six
-steps with no database: what the framework alone reaches on this machine.
+steps with no database: what the framework alone reaches on this machine. --witnesses N runs N
+witness processes (verify.py witness serve, ports 8081...) that the servers' timers submit
+every checkpoint to, and reports how far they got when the hall ends.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ from dataclasses import dataclass
 import requests
 
 from bench.setup import DATABASES, ROOT, instance, open_election_with
+from voting import services
+from voting.cli.witness_processes import WitnessProcess
+from voting.db import get_session
+from voting.operations import witnessing
+from voting.operations.elections import find_election
 
 IN_FLIGHT = 350
 PROCESSES = 4
@@ -336,11 +343,23 @@ def measure(
     rounds: int = 3,
     workers: int = WORKERS,
     processes: int = PROCESSES,
+    witnesses: int = 0,
 ) -> dict:
-    """All of B1 on one database: *rounds* of throughput and trivial phases, then the hall."""
+    """All of B1 on one database: *rounds* of throughput and trivial phases, then the hall;
+    with *witnesses* witness processes cosigning every checkpoint meanwhile."""
     with instance(kind) as where:
         app = where.app()
-        tokens = open_election_with(app, 1 + rounds * _tokens_per_round(seconds) + IN_FLIGHT)
+        running = [
+            WitnessProcess(f"bench-witness-{i}", where.path.parent / f"witness-{i}", 8080 + i)
+            for i in range(1, witnesses + 1)
+        ]
+        tokens = open_election_with(
+            app,
+            1 + rounds * _tokens_per_round(seconds) + IN_FLIGHT,
+            witnesses=[w.definition for w in running],
+        )
+        for witness in running:
+            witness.start(log_key(app))
         app.extensions["voting.db"].dispose()
         hall_tokens, warm_up = tokens[:IN_FLIGHT], tokens[IN_FLIGHT]
         supplies = split(tokens[IN_FLIGHT + 1 :], rounds)  # fresh tokens for each round
@@ -360,13 +379,18 @@ def measure(
                 )
                 for r in part
             ]
+            witnessed = _witnessed(app) if running else None
         finally:
             server.stop()
+            for witness in running:
+                witness.stop()
     casts = sorted(cast for ok, cast in hall if ok)
     return {
         "database": kind,
         "workers": workers,
         "rounds": rounds,
+        "witnesses": witnesses,
+        "witnessed": witnessed,
         **_summary(path_rates, trivial_rates, failed),
         "hall_errors": sum(1 for ok, _ in hall if not ok),
         "cast_p50_ms": 1000 * statistics.median(casts) if casts else float("nan"),
@@ -374,6 +398,30 @@ def measure(
         if casts
         else float("nan"),
     }
+
+
+def log_key(app) -> str:
+    with app.app_context():
+        election = find_election(get_session(), "ecc2016")
+        return services.signer().verifier_key(election.origin).vkey
+
+
+def _witnessed(app, wait: float = 10.0) -> str:
+    """How far the witnesses got: within *wait* seconds of the hall's last cast, how many
+    cosigned the log's latest checkpoint."""
+    deadline = time.monotonic() + wait
+    while True:
+        with app.app_context():
+            session = get_session()
+            summary = witnessing.summary(session, find_election(session, "ecc2016"))
+            assert summary is not None
+            session.close()
+        if summary.current == len(summary.witnesses) or time.monotonic() > deadline:
+            return (
+                f"{summary.current} of {len(summary.witnesses)} cosigned the latest checkpoint "
+                f"(size {summary.latest_size})"
+            )
+        time.sleep(0.5)
 
 
 def measure_bare(
@@ -406,6 +454,11 @@ def report(figures: dict) -> str:
         f"{_rates(figures)}; target >= 0.06); hall of {IN_FLIGHT}: cast p50 "
         f"{figures['cast_p50_ms']:.1f} ms, p99 {figures['cast_p99_ms']:.1f} ms (target < 100), "
         f"{figures['hall_errors']} errors"
+        + (
+            f"; {figures['witnesses']} witnesses: {figures['witnessed']}"
+            if figures["witnesses"]
+            else ""
+        )
     )
 
 
@@ -436,13 +489,18 @@ def main() -> None:
     parser.add_argument(
         "--bare", action="store_true", help="also measure the bare Flask reference app"
     )
+    parser.add_argument(
+        "--witnesses", type=int, default=0, help="witness processes cosigning meanwhile"
+    )
     args = parser.parse_args()
     if args.bare:
         bare = measure_bare(args.seconds, args.rounds, args.workers, args.processes)
         print(report_bare(bare), flush=True)
     figures = []
     for kind in args.database or DATABASES:
-        figures.append(measure(kind, args.seconds, args.rounds, args.workers, args.processes))
+        figures.append(
+            measure(kind, args.seconds, args.rounds, args.workers, args.processes, args.witnesses)
+        )
         print(report(figures[-1]), flush=True)
     if line := compare(figures):
         print(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
 import random
@@ -11,7 +12,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,9 +83,11 @@ def instance(kind: str) -> Iterator[Instance]:
 BENCH = "benchmark"  # the actor in the activity log
 
 
-def open_election_with(app, attendees: int, method: str = "plurality") -> list[str]:
-    """Load the example election (its awards counted by *method*), import *attendees*
-    people, open it; their ballot tokens."""
+def open_election_with(
+    app, attendees: int, method: str = "plurality", witnesses: Sequence = ()
+) -> list[str]:
+    """Load the example election (its awards counted by *method*, cosigned by *witnesses*,
+    all of them its quorum), import *attendees* people, open it; their ballot tokens."""
     rows = ["name,email"] + [f"Voter {i},voter{i}@example.org" for i in range(attendees)]
     roster = parse_roster("\n".join(rows).encode())
     with app.app_context():
@@ -94,8 +97,12 @@ def open_election_with(app, attendees: int, method: str = "plurality") -> list[s
             election = load_election(
                 session,
                 BENCH,
-                parse_definition(
-                    EXAMPLE.read_text().replace('method = "plurality"', f'method = "{method}"')
+                dataclasses.replace(
+                    parse_definition(
+                        EXAMPLE.read_text().replace('method = "plurality"', f'method = "{method}"')
+                    ),
+                    witnesses=tuple(witnesses),
+                    witness_quorum=len(witnesses),
                 ),
                 services.now(),
                 ensure_delivery_key=keys.ensure_delivery_key,

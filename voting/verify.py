@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import sys
 import threading
 import time
@@ -48,9 +49,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT = "voting-board/2"
 OPENINGS_FORMAT = "voting-openings/1"
@@ -1261,8 +1265,8 @@ class _Checker:
         self._require("open")
         revoked = _expect_hashes(data, "revoked")
         added = _expect_hashes(data, "added")
-        for hashes in (revoked, added):
-            if hashes != sorted(set(hashes)):
+        for listed in (revoked, added):
+            if listed != sorted(set(listed)):
                 raise ValueError("revoked and added must each be sorted and unique")
         self._tokens_revoked(seq, {"token_hashes": revoked})
         self._tokens_added(seq, {"token_hashes": added})
@@ -1989,6 +1993,219 @@ def _broken_link(entries: _Recent, line: _Line, rest: Iterator[_Line]) -> BoardE
     )
 
 
+# --- The trustee: a jury key split into shares, and ballots encrypted to it -------------------
+
+TRUSTEE_FORMAT = "voting-trustee/1"
+# A Mersenne prime above every 32-byte key: Shamir's polynomial lives in this field.
+_SHAMIR_PRIME = 2**521 - 1
+_BALLOT_INFO = b"voting-ballot/1"
+_MAX_SHARES = 255
+
+
+class TrusteeError(ValueError):
+    """A trustee key, share or ciphertext that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class TrusteeKey:
+    """The trustee's public key as the election publishes it: X25519, K of N shares, and a
+    SHA-256 commitment to each share, so that a wrong share is refused on sight."""
+
+    election: str
+    public_key: bytes
+    shares: int
+    threshold: int
+    commitments: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return hashlib.sha256(self.public_key).hexdigest()[:16]
+
+    def to_json(self) -> dict:
+        return {
+            "type": "trustee-key",
+            "format": TRUSTEE_FORMAT,
+            "election": self.election,
+            "public_key": _b64(self.public_key),
+            "shares": self.shares,
+            "threshold": self.threshold,
+            "commitments": list(self.commitments),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> TrusteeKey:
+        if not isinstance(data, dict) or data.get("type") != "trustee-key":
+            raise TrusteeError("not a trustee public key file")
+        if data.get("format") != TRUSTEE_FORMAT:
+            raise TrusteeError(f"unsupported trustee format {data.get('format')!r}")
+        try:
+            public_key = base64.b64decode(str(data["public_key"]), validate=True)
+            shares, threshold = int(data["shares"]), int(data["threshold"])
+            commitments = tuple(str(c) for c in data["commitments"])
+            election = str(data["election"])
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise TrusteeError("the trustee public key file is damaged") from None
+        if len(public_key) != 32 or not 1 <= threshold <= shares <= _MAX_SHARES:
+            raise TrusteeError("the trustee public key file is damaged")
+        if len(commitments) != shares or not all(_HEX_HASH.fullmatch(c) for c in commitments):
+            raise TrusteeError("the trustee public key file is damaged")
+        return cls(election, public_key, shares, threshold, commitments)
+
+
+@dataclass(frozen=True)
+class TrusteeShare:
+    """One juror's share of the trustee's private key (Shamir, K of N)."""
+
+    election: str
+    key_id: str  # the public key's id: the share of which key
+    index: int  # x, from 1
+    value: int  # f(x) in the field
+
+    def commitment(self) -> str:
+        return hashlib.sha256(f"{self.key_id}:{self.index}:{self.value:x}".encode()).hexdigest()
+
+    def to_json(self) -> dict:
+        return {
+            "type": "trustee-share",
+            "format": TRUSTEE_FORMAT,
+            "election": self.election,
+            "key": self.key_id,
+            "index": self.index,
+            "value": f"{self.value:x}",
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> TrusteeShare:
+        if not isinstance(data, dict) or data.get("type") != "trustee-share":
+            raise TrusteeError("not a trustee key share")
+        try:
+            share = cls(
+                str(data["election"]),
+                str(data["key"]),
+                int(data["index"]),
+                int(str(data["value"]), 16),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise TrusteeError("the key share is damaged") from None
+        if not 1 <= share.index <= _MAX_SHARES or not 0 <= share.value < _SHAMIR_PRIME:
+            raise TrusteeError("the key share is damaged")
+        return share
+
+
+def trustee_keygen(
+    election: str, shares: int, threshold: int
+) -> tuple[TrusteeKey, list[TrusteeShare]]:
+    """A fresh X25519 key split into *shares*, any *threshold* of which rebuild it."""
+    if not 1 <= threshold <= shares <= _MAX_SHARES:
+        raise TrusteeError("the threshold must be at least 1 and at most the number of shares")
+    private = X25519PrivateKey.generate()
+    secret = int.from_bytes(private.private_bytes_raw(), "big")
+    coefficients = [secret] + [secrets.randbelow(_SHAMIR_PRIME) for _ in range(threshold - 1)]
+    public_key = private.public_key().public_bytes_raw()
+    key_id = hashlib.sha256(public_key).hexdigest()[:16]
+    made = [
+        TrusteeShare(election, key_id, x, _polynomial(coefficients, x))
+        for x in range(1, shares + 1)
+    ]
+    key = TrusteeKey(election, public_key, shares, threshold, tuple(s.commitment() for s in made))
+    return key, made
+
+
+def _polynomial(coefficients: list[int], x: int) -> int:
+    value = 0
+    for coefficient in reversed(coefficients):
+        value = (value * x + coefficient) % _SHAMIR_PRIME
+    return value
+
+
+def check_share(key: TrusteeKey, share: TrusteeShare) -> None:
+    """Refuse a share of another election or key, or one that is not the share it claims."""
+    if share.election != key.election:
+        raise TrusteeError(
+            f"this share belongs to the election {share.election}, not {key.election}"
+        )
+    if share.key_id != key.id:
+        raise TrusteeError("this share belongs to another trustee key")
+    if not 1 <= share.index <= key.shares or key.commitments[share.index - 1] != share.commitment():
+        raise TrusteeError(f"share {share.index} is not the share the key was made with")
+
+
+def combine_shares(key: TrusteeKey, shares: Sequence[TrusteeShare]) -> bytes:
+    """The trustee's private key from *threshold* or more distinct checked shares."""
+    for share in shares:
+        check_share(key, share)
+    distinct = {share.index: share for share in shares}
+    if len(distinct) < len(shares):
+        raise TrusteeError("the same share was given twice")
+    if len(distinct) < key.threshold:
+        raise TrusteeError(
+            f"{len(distinct)} shares given; the key needs {key.threshold} of its {key.shares}"
+        )
+    points = list(distinct.values())[: key.threshold]
+    secret = 0
+    for share in points:
+        numerator = denominator = 1
+        for other in points:
+            if other.index != share.index:
+                numerator = numerator * -other.index % _SHAMIR_PRIME
+                denominator = denominator * (share.index - other.index) % _SHAMIR_PRIME
+        secret = (
+            secret + share.value * numerator * pow(denominator, -1, _SHAMIR_PRIME)
+        ) % _SHAMIR_PRIME
+    if secret >= 2**256:
+        raise TrusteeError("the shares do not rebuild the key")
+    private = secret.to_bytes(32, "big")
+    check_private_key(key, private)
+    return private
+
+
+def check_private_key(key: TrusteeKey, private: bytes) -> None:
+    if len(private) != 32 or (
+        X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
+        != key.public_key
+    ):
+        raise TrusteeError("this is not the trustee's private key")
+
+
+def ballot_context(election: str, token_hash: str, awards: Sequence[str]) -> bytes:
+    """What a ballot's ciphertext is bound to (AEAD associated data): moving it to another
+    election, token or set of awards makes it fail to open."""
+    return canonical_json({"awards": list(awards), "election": election, "token": token_hash})
+
+
+def encrypt_ballot(public_key: bytes, plaintext: bytes, context: bytes) -> str:
+    """X25519 with a fresh key, HKDF-SHA256, ChaCha20-Poly1305; base64 of the ephemeral
+    public key and the ciphertext. Each ballot has its own key, so the nonce is fixed."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_key))
+    aead = ChaCha20Poly1305(_ballot_key(shared, ephemeral_public, public_key))
+    return _b64(ephemeral_public + aead.encrypt(bytes(12), plaintext, context))
+
+
+def decrypt_ballot(private: bytes, ciphertext: str, context: bytes) -> bytes:
+    try:
+        raw = base64.b64decode(ciphertext, validate=True)
+    except binascii.Error:
+        raise TrusteeError("the ciphertext is damaged") from None
+    if len(raw) < 32 + 16:
+        raise TrusteeError("the ciphertext is damaged")
+    key = X25519PrivateKey.from_private_bytes(private)
+    shared = key.exchange(X25519PublicKey.from_public_bytes(raw[:32]))
+    public_key = key.public_key().public_bytes_raw()
+    aead = ChaCha20Poly1305(_ballot_key(shared, raw[:32], public_key))
+    try:
+        return aead.decrypt(bytes(12), raw[32:], context)
+    except InvalidTag:
+        raise TrusteeError("the ciphertext does not open with this key and context") from None
+
+
+def _ballot_key(shared: bytes, ephemeral_public: bytes, public_key: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=ephemeral_public + public_key, info=_BALLOT_INFO
+    ).derive(shared)
+
+
 # --- A witness a juror runs on a laptop (C2SP tlog-witness) -------------------------------------
 
 
@@ -2185,6 +2402,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["witness"]:
         return _main_witness(argv[1:])
+    if argv[:1] == ["trustee"]:
+        return _main_trustee(argv[1:])
     parser = argparse.ArgumentParser(description="Verify an exported voting board offline.")
     parser.add_argument("board", nargs="?", help="the board file (JSON Lines)")
     parser.add_argument(
@@ -2296,6 +2515,84 @@ def _main_witness(argv: list[str]) -> int:
     print(f"key {witness.key.vkey}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         serve_witness(witness, host or "127.0.0.1", int(port))
+    return 0
+
+
+def trustee_private_key_json(key: TrusteeKey, private: bytes) -> dict:
+    """The rebuilt private key as a file: what the organiser imports at close, and what the
+    board publishes when the reveal ends."""
+    return {
+        "type": "trustee-private-key",
+        "format": TRUSTEE_FORMAT,
+        "election": key.election,
+        "key": key.id,
+        "private_key": _b64(private),
+    }
+
+
+def read_trustee_private_key(text: str, key: TrusteeKey) -> bytes:
+    """The private key from its file, checked against the trustee's public key."""
+    try:
+        data = json.loads(text)
+        private = base64.b64decode(str(data["private_key"]), validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise TrusteeError("not a trustee private key file") from None
+    if data.get("type") != "trustee-private-key":
+        raise TrusteeError("not a trustee private key file")
+    if data.get("election") != key.election:
+        raise TrusteeError(f"this key belongs to the election {data.get('election')}")
+    check_private_key(key, private)
+    return private
+
+
+def _write_private(path: str, data: dict) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=1) + "\n")
+
+
+def _main_trustee(argv: list[str]) -> int:
+    """``trustee keygen --election SLUG --shares N --threshold K [--out DIR]`` and
+    ``trustee decrypt --key PUBLIC --share FILE... --out FILE``."""
+    parser = argparse.ArgumentParser(
+        prog="verify.py trustee", description="The jury's key to the ballots, in K of N shares."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    keygen = commands.add_parser("keygen", help="make the key and its shares")
+    keygen.add_argument("--election", required=True, help="the election's slug")
+    keygen.add_argument("--shares", type=int, required=True, help="N: one per juror")
+    keygen.add_argument("--threshold", type=int, required=True, help="K: shares that open it")
+    keygen.add_argument("--out", default=".", help="where to write the files")
+    decrypt = commands.add_parser("decrypt", help="rebuild the private key from K shares")
+    decrypt.add_argument("--key", required=True, help="the trustee's public key file")
+    decrypt.add_argument("--share", action="append", required=True, help="a share file")
+    decrypt.add_argument("--out", required=True, help="the private key file to write")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "keygen":
+            key, shares = trustee_keygen(args.election, args.shares, args.threshold)
+            stem = os.path.join(args.out, f"trustee-{args.election}")
+            for share in shares:
+                _write_private(f"{stem}-share-{share.index}.json", share.to_json())
+            with open(stem + ".json", "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(key.to_json(), indent=1) + "\n")
+            print(f"wrote {stem}.json (upload it before opening) and {len(shares)} shares")
+            print(
+                f"any {key.threshold} of the {key.shares} shares open the ballots; give one "
+                "to each juror and delete the rest from this machine"
+            )
+            return 0
+        key = TrusteeKey.from_json(json.loads(_read_text(args.key) or ""))
+        shares = [TrusteeShare.from_json(json.loads(_read_text(path) or "")) for path in args.share]
+        private = combine_shares(key, shares)
+        _write_private(args.out, trustee_private_key_json(key, private))
+    except TrusteeError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: the trustee's private key; the organiser imports it at close")
     return 0
 
 
