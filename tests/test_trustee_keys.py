@@ -91,24 +91,15 @@ def test_a_ballot_opens_only_with_the_key_in_its_own_context(made):
         verify.decrypt_ballot(private_of(other_key, other_shares), ciphertext, context)
 
 
+def trustee(*args: object) -> subprocess.CompletedProcess:
+    """`python verify.py trustee ARGS`, as a juror runs it."""
+    command = [sys.executable, str(VERIFIER), "trustee", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_the_command_line_makes_shares_and_rebuilds_the_key(tmp_path):
-    run = [sys.executable, str(VERIFIER), "trustee"]
-    made = subprocess.run(
-        [
-            *run,
-            "keygen",
-            "--election",
-            "ecc-2026",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    made = trustee(
+        "keygen", "--election", "ecc-2026", "--shares", 3, "--threshold", 2, "--out", tmp_path
     )
     assert made.returncode == 0, made.stderr
     public = tmp_path / "trustee-ecc-2026.json"
@@ -116,29 +107,18 @@ def test_the_command_line_makes_shares_and_rebuilds_the_key(tmp_path):
     assert public.exists() and len(share_files) == 3
     assert all(path.stat().st_mode & 0o077 == 0 for path in share_files)
     out = tmp_path / "trustee-ecc-2026.key"
-    one = subprocess.run(
-        [*run, "decrypt", "--key", str(public), "--share", str(share_files[0]), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    one = trustee("decrypt", "--key", public, "--share", share_files[0], "--out", out)
     assert one.returncode == 1 and "needs 2 of its 3" in one.stderr and not out.exists()
-    two = subprocess.run(
-        [
-            *run,
-            "decrypt",
-            "--key",
-            str(public),
-            "--share",
-            str(share_files[0]),
-            "--share",
-            str(share_files[2]),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    two = trustee(
+        "decrypt",
+        "--key",
+        public,
+        "--share",
+        share_files[0],
+        "--share",
+        share_files[2],
+        "--out",
+        out,
     )
     assert two.returncode == 0, two.stderr
     key = verify.TrusteeKey.from_json(json.loads(public.read_text()))

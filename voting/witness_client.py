@@ -75,11 +75,10 @@ def submit(session: DatabaseSession, election_id: int, witness_name: str) -> boo
     for _ in range(1 + _RETRIES_AT_ONCE):
         with writing(session):
             election = session.get_one(Election, election_id)
-            submission = witnessing.claim(
-                session, election, witness_name, services.log_trees(), services.now()
-            )
+            submission = witnessing.claim(session, election, witness_name, services.now())
         if submission is None:
             return False
+        submission = witnessing.prove(session, services.log_trees(), submission)
         done_reading(session)
         answer = ask_witness(submission)
         with writing(session):

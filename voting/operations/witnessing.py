@@ -9,6 +9,7 @@ wherever a checkpoint is shown or exported.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,10 +77,11 @@ def _free(state: WitnessState, now: datetime) -> bool:
 
 
 def claim(
-    session: Session, election: Election, witness_name: str, trees: audit.LogTrees, now: datetime
+    session: Session, election: Election, witness_name: str, now: datetime
 ) -> Submission | None:
-    """Take the witness's lease and say what to send it; None if another process holds it,
-    it is waiting out a back-off, or it already holds the latest checkpoint."""
+    """Take the witness's lease and say what to send it, still without its proof (``prove``
+    adds it once the write is committed); None if another process holds it, it is waiting
+    out a back-off, or it already holds the latest checkpoint."""
     state = session.get(
         WitnessState, (election.id, witness_name), with_for_update=True, populate_existing=True
     )
@@ -87,11 +89,20 @@ def claim(
     if state is None or latest is None or not _free(state, now) or state.size == latest.size:
         return None
     witness = next(w for w in election_witnesses(election) if w.name == witness_name)
-    old = min(state.size, latest.size)
-    _, _, proof = audit.consistency(session, trees, election, old, latest.size)
     state.claimed_until = now + LEASE
     session.flush()
-    return Submission(election.id, witness, old, latest, proof if old else [])
+    return Submission(election.id, witness, min(state.size, latest.size), latest, [])
+
+
+def prove(session: Session, trees: audit.LogTrees, submission: Submission) -> Submission:
+    """The submission with its consistency proof, read outside the claim's write: the tree
+    may have to be built from every entry first."""
+    if not submission.old_size:
+        return submission
+    election = session.get_one(Election, submission.election_id)
+    size = submission.checkpoint.size
+    _, _, proof = audit.consistency(session, trees, election, submission.old_size, size)
+    return dataclasses.replace(submission, proof=proof)
 
 
 @dataclass(frozen=True)
