@@ -24,15 +24,19 @@ def post(client, path: str, **data):
 
 
 @pytest.fixture
-def every_kind(app, runner, elections):
+def every_kind(app, runner, elections, tmp_path):
     """An election whose log holds every kind of entry, made through the web."""
     toml = definition_toml(categories={"best": ["ann", "ben", "cleo"]}).replace(
         'title = "Award best"',
         'title = "Award best"\njury = {weight = 0.5, combine = "rank-points"}',
     )
+    toml = toml.replace("[election]\n", "[election]\ntrustee = true\n")  # trustee.key
     election = elections.create(toml, attendees=6, open_voting=False)
     slug = election.slug
     juror = staff_client(app, runner, "jury", "maya")
+    key, shares = verify.trustee_keygen(slug, shares=1, threshold=1)
+    (tmp_path / "key.json").write_text(json.dumps(key.to_json()))
+    assert runner.invoke(args=["trustee", "key", str(tmp_path / "key.json")]).exit_code == 0
     assert runner.invoke(args=["open"]).exit_code == 0
     election.tokens = elections.tokens(slug)
     organiser = staff_client(app, runner, "organiser", "olga")
@@ -47,6 +51,9 @@ def every_kind(app, runner, elections):
     for token, pick in zip(election.tokens[:4], ["ann", "ben", "ann", "ben"], strict=True):
         vote_with_client(app.test_client(), token, {"best": pick})
     elections.close(slug)
+    (tmp_path / "share.json").write_text(json.dumps(shares[0].to_json()))
+    opened = runner.invoke(args=["trustee", "share", str(tmp_path / "share.json")])
+    assert "the tally is sealed" in opened.output  # trustee.released, at the reveal's end
     steps = [("next", {})] * 2 + [("tie", {"award": "best", "winner": "ben"})] + [("next", {})] * 3
     for action, fields in steps:
         post(organiser, f"/stage/{slug}/{action}", **fields)

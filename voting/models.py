@@ -71,6 +71,8 @@ class Election(Base):
     # What the emails add: {"contact": ..., "intro": {"": default, "de": ...}}. Not on the
     # board, and changeable while voting is open.
     mail_texts: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # The jury's trustee public key file (verify.TrusteeKey JSON), for an election with one.
+    trustee_key: Mapped[str | None] = mapped_column(Text)
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="election",
@@ -270,7 +272,8 @@ class Ballot(Base):
     )
     ballot_id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     # What its board entry will say (the spent token's hash and the seal of its choices),
-    # and the receipt derived from that; the nonce opens the seal when the reveal ends.
+    # and the receipt derived from that; the nonce opens the seal when the reveal ends. With
+    # a trustee, nonce and answers stay empty until K of the jury's shares open `encrypted`.
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     sealed: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(32))
@@ -281,6 +284,7 @@ class Ballot(Base):
     seq: Mapped[int | None] = mapped_column(Integer)
     # "phone" or "paper" (entered twice at the desk); on the board for paper ballots.
     channel: Mapped[str] = mapped_column(String(8), default="phone", server_default="phone")
+    encrypted: Mapped[str | None] = mapped_column(Text)  # to the trustee key, as on the board
 
     choices: Mapped[list[BallotChoice]] = relationship(cascade="all, delete-orphan")
 
@@ -319,6 +323,7 @@ class JuryBallot(Base):
     nonce: Mapped[str] = mapped_column(String(32))
     answers: Mapped[str] = mapped_column(Text)  # {award: answer}, canonical JSON, as sealed
     seq: Mapped[int] = mapped_column(Integer)  # its entry on the board
+    encrypted: Mapped[str | None] = mapped_column(Text)  # as an attendee's ballot, with a trustee
 
 
 class PaperDraft(Base):

@@ -1029,19 +1029,24 @@ def verify_certificate(data: bytes, key: VerifierKey) -> dict:
 ENTRY_KINDS: dict[str, str] = {
     "election.defined": "the election's whole definition (again after each change in draft)",
     "attendees.imported": "an import of the attendee list: counts and the file's hash, no names",
+    "trustee.key": "the jury's trustee public key, logged at opening: every ballot's choices "
+    "are encrypted to it, and K of its N shares open them after the close",
     "tokens.committed": "the eligible token hashes at opening: count, sorted hashes, Merkle root",
     "voting.opened": "voting opened",
     "tokens.added": "token hashes made eligible while open: late attendees, anonymous cards",
     "tokens.revoked": "token hashes revoked: an attendee withdrawn or handed an anonymous card",
     "tokens.reissued": "lost ballots replaced: old token hashes revoked, new ones added",
     "ballot.cast": "a ballot: its spent token hash and a sealed commitment to its choices, "
-    'and "channel": "paper" for a paper ballot (ballots join in shuffled batches)',
+    'and "channel": "paper" for a paper ballot (ballots join in shuffled batches); with a '
+    'trustee, "encrypted": its choices and nonce encrypted to the trustee key',
     "jury.ballot.cast": "a juror's ballot for one award with a jury share: the juror's name "
     "and a sealed commitment to the answer (jurors are accountable, the audience is secret)",
     "voting.closed": "voting closed",
     "tally.sealed": "a commitment to the tally, made at close; the tally and the ballots' "
     "openings join the board when the reveal ends",
     "ballot.unsealed": "a ballot's choices and the nonce that opens its seal",
+    "trustee.released": "the trustee's private key, published when the reveal ends: anyone "
+    "can decrypt every ballot and check that it opens to its seal",
     "tally": "the count of the unsealed ballots, with the nonce that opens the sealed tally",
     "tie.decided": "the jury's choice between finalists tied for first place",
     "reveal.step": "one step of the reveal on stage; the last one ends it",
@@ -1092,6 +1097,8 @@ class BoardReport:
     kinds: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)
     opened_privately: bool = False  # the tally comes from an openings file, not the board
+    trustee: TrusteeKey | None = None  # the key the ballots are encrypted to
+    trustee_released: bool = False  # its private key is on the board and opened every ballot
 
     def lines(self) -> list[str]:
         pinned = "pinned" if self.key_pinned else "taken from the board; pin it with --key"
@@ -1110,6 +1117,16 @@ class BoardReport:
                 "the board extends it"
             )
         out.extend(self._witness_lines())
+        if self.trustee is not None:
+            shares = f"{self.trustee.threshold} of {self.trustee.shares} shares"
+            out.append(
+                f"trustee: every ballot is encrypted to the jury's key {self.trustee.id} "
+                + (
+                    f"({shares}); the key is released and opens each ballot to its seal"
+                    if self.trustee_released
+                    else f"({shares}); its private key is not on the board yet"
+                )
+            )
         out.append(f"root: {self.root.hex()}")
         out.append(f"fingerprint of the whole board: {fingerprint(self.root)}")
         if self.state == "sealed" and self.tally is None:
@@ -1164,6 +1181,9 @@ class _Checker:
         self.jurors: set[str] = set()  # named when voting opened, if an award has a jury share
         self.jury_sealed: dict[int, tuple[str, str, str]] = {}  # seq -> juror, award, seal
         self.jury_unsealed: dict[int, tuple[str, object]] = {}  # seq -> award, answer
+        self.trustee: TrusteeKey | None = None  # the key ballots are encrypted to, if any
+        self.encrypted: dict[int, tuple[bytes, str]] = {}  # seq -> AEAD context, ciphertext
+        self.released = False  # the trustee's private key is on the board
         self.commitment: str | None = None  # the sealed tally's, from close
         self.tally: list[dict] | None = None
         self.decisions: dict[str, str] = {}
@@ -1224,11 +1244,24 @@ class _Checker:
         self.eligible.update(hashes)
         self.committed = True
 
+    def _trustee_key(self, seq: int, data: dict) -> None:
+        self._require("draft")
+        if self.definition is None or not self.definition.get("trustee"):
+            raise ValueError("a trustee key for an election that has no trustee")
+        if self.trustee is not None or self.committed:
+            raise ValueError("the trustee key is logged once, just before the tokens")
+        key = TrusteeKey.from_json(data)
+        if key.election != self.definition["slug"]:
+            raise ValueError(f"the trustee key is the election {key.election}'s")
+        self.trustee = key
+
     def _voting_opened(self, seq: int, data: dict) -> None:
         self._require("draft")
         if not self.committed:
             raise ValueError("voting opened before the eligible tokens were committed")
         assert self.definition is not None
+        if self.definition.get("trustee") and self.trustee is None:
+            raise ValueError("the election has a trustee but opened without its key")
         jurors = data.get("jurors", [])
         if not isinstance(jurors, list) or not all(isinstance(j, str) and j for j in jurors):
             raise ValueError("jurors must be a list of names")
@@ -1288,6 +1321,19 @@ class _Checker:
         self.spent.add(token)
         self.sealed[seq] = data["sealed"]
         self.channels[channel] += 1
+        self._ciphertext(seq, data, token=token, awards=list(self.categories))
+
+    def _ciphertext(self, seq: int, data: dict, **bound: object) -> None:
+        """With a trustee every ballot carries its ciphertext; without one, none does."""
+        if self.trustee is None:
+            if "encrypted" in data:
+                raise ValueError("an encrypted ballot in an election with no trustee")
+            return
+        ciphertext = data.get("encrypted")
+        if not isinstance(ciphertext, str) or not ciphertext:
+            raise ValueError("the election has a trustee: the ballot must be encrypted")
+        context = canonical_json({"election": self.trustee.election, **bound})
+        self.encrypted[seq] = (context, ciphertext)
 
     def _jury_ballot_cast(self, seq: int, data: dict) -> None:
         """A juror's ballot for one award with a jury share: named, sealed, once per award."""
@@ -1301,6 +1347,7 @@ class _Checker:
         if (juror, award) in {(j, a) for j, a, _seal in self.jury_sealed.values()}:
             raise ValueError(f"{juror} voted twice in {award}")
         self.jury_sealed[seq] = (juror, award, _expect_hash(data, "sealed"))
+        self._ciphertext(seq, data, juror=juror, awards=[award])
 
     def _voting_closed(self, seq: int, data: dict) -> None:
         self._require("open")
@@ -1335,6 +1382,24 @@ class _Checker:
             _check_choices({award: self.categories[award]}, choices)
             self.jury_unsealed[ballot] = (award, choices[award])
 
+    def _trustee_released(self, seq: int, data: dict) -> None:
+        """The trustee's private key: it must be the logged key's, and open every ballot's
+        ciphertext to a plaintext that matches the ballot's seal (so, to what was counted)."""
+        self._require("sealed", "tallied")
+        if self.trustee is None or self.released:
+            raise ValueError("a trustee key released twice, or with no trustee")
+        private = read_trustee_private_key(canonical_json(data).decode(), self.trustee)
+        for ballot, (context, ciphertext) in self.encrypted.items():
+            try:
+                opened = json.loads(decrypt_ballot(private, ciphertext, context))
+                choices, nonce = opened["choices"], opened["nonce"]
+            except (TrusteeError, ValueError, KeyError, TypeError):
+                raise ValueError(f"the ciphertext of ballot {ballot} does not open") from None
+            seal = self.jury_sealed[ballot][2] if ballot in self.jury_sealed else None
+            if seal_choices(choices, nonce) != (seal or self.sealed[ballot]):
+                raise ValueError(f"the ciphertext of ballot {ballot} does not open to its seal")
+        self.released = True
+
     def _tie_decided(self, seq: int, data: dict) -> None:
         self._require("tallied", "revealed")
         assert self.definition is not None and self.tally is not None
@@ -1363,6 +1428,8 @@ class _Checker:
             # The tally is public by now: every tie the jury had to settle was settled.
             if self.tally is None:
                 raise ValueError("the reveal ended before the sealed tally was opened")
+            if self.trustee is not None and not self.released:
+                raise ValueError("the reveal ended without the trustee's private key")
             undecided = [c["slug"] for c in self.tally if self._undecided(c)]
             if undecided:
                 raise ValueError(
@@ -1685,6 +1752,8 @@ def verify_board(
         kinds=replay.kinds,
         decisions=dict(checker.decisions),
         opened_privately=openings is not None,
+        trustee=checker.trustee,
+        trustee_released=checker.released,
     )
 
 
@@ -2171,6 +2240,11 @@ def ballot_context(election: str, token_hash: str, awards: Sequence[str]) -> byt
     """What a ballot's ciphertext is bound to (AEAD associated data): moving it to another
     election, token or set of awards makes it fail to open."""
     return canonical_json({"awards": list(awards), "election": election, "token": token_hash})
+
+
+def jury_ballot_context(election: str, juror: str, award: str) -> bytes:
+    """A juror's ballot's associated data: its election, its juror and its one award."""
+    return canonical_json({"awards": [award], "election": election, "juror": juror})
 
 
 def encrypt_ballot(public_key: bytes, plaintext: bytes, context: bytes) -> str:

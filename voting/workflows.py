@@ -1,5 +1,6 @@
 """Use cases with a slow part or a step after the commit, done once for the web and the command
-line alike: printing cards, importing an attendee list, closing voting.
+line alike: printing cards, importing an attendee list, closing voting, opening the ballots
+with the trustee's key.
 
 Each one parses, reads and does its slow work (a PDF, a large file) with no write open, then
 runs its one operation in one short write, then does what must follow the commit. Sending
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from voting import services
+from voting import services, verify
 from voting.cards import LAYOUTS, render_cards
 from voting.db import DatabaseSession, done_reading, writing
 from voting.domain.import_plan import ImportPlan
@@ -20,7 +21,14 @@ from voting.errors import N_, StateError, VotingError
 from voting.mail.notices import send_participation_notices
 from voting.mail.sending import tell_of_new_card
 from voting.models import Attendee, Election
-from voting.operations import attendees, elections, personal_ballots, tokens
+from voting.operations import (
+    attendees,
+    elections,
+    personal_ballots,
+    tokens,
+    trustee_key,
+    trustee_shares,
+)
 from voting.operations.layout import ballot_layout
 from voting.paper_ballots import PAPER, render_paper_ballots
 from voting.web.texts import card_howto, paper_texts
@@ -212,3 +220,50 @@ def close_voting(
     with writing(session):
         elections.record_delivery_key_destroyed(session, actor, election, services.now())
     return dataclasses.replace(result, delivery_key_destroyed=True)
+
+
+def upload_trustee_key(
+    session: DatabaseSession, actor: str, election: Election, data: bytes
+) -> str:
+    """Store the jury's public key file (before opening); return the key's id."""
+    key = trustee_key.read_key_file(data)
+    with writing(session):
+        trustee_key.set_public_key(session, actor, election, key, services.now())
+    return key.id
+
+
+def bring_trustee_share(
+    session: DatabaseSession, actor: str, election: Election, data: bytes
+) -> tuple[trustee_shares.ShareCount, verify.Checkpoint | None]:
+    """Keep a juror's share; the one that makes K opens the ballots there and then: the
+    checkpoint that fingerprints the sealed tally is returned then."""
+    with writing(session):
+        count = trustee_shares.bring_share(session, actor, election, data, services.now())
+    if not count.enough:
+        return count, None
+    return count, open_ballots(session, actor, election)[1]
+
+
+def open_ballots(
+    session: DatabaseSession, actor: str, election: Election, private_key_file: bytes | None = None
+) -> tuple[dict, verify.Checkpoint]:
+    """Decrypt every ballot with the trustee's key (rebuilt from the shares brought, or the
+    file `verify.py trustee decrypt` wrote) with no write open, then fill in and seal the
+    tally in one write. The key joins the board when the reveal ends."""
+    if private_key_file is None:
+        private = trustee_shares.rebuilt_key(session, election)
+        if private is None:
+            count = trustee_shares.share_count(session, election)
+            raise StateError(
+                N_("%(brought)s of the %(threshold)s shares needed have been brought"),
+                brought=count.brought if count else 0,
+                threshold=count.threshold if count else 0,
+            )
+    else:
+        private = trustee_shares.read_private_key(session, election, private_key_file)
+    opened = trustee_shares.decrypt_ballots(session, election, private)
+    done_reading(session)
+    with writing(session):
+        return elections.open_ballots(
+            session, actor, election, opened, services.signer(), services.now()
+        )

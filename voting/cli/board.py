@@ -44,8 +44,8 @@ def board_openings(file: Path, election_slug: str | None) -> None:
     ends): `voting board verify BOARD --openings FILE` checks the result with them."""
     session = get_session()
     election = find_election(session, election_slug)
-    if not election.is_over:
-        raise StateError(N_("the openings exist once voting has closed"))
+    if sealed.tally(session, election) is None:
+        raise StateError(N_("the openings exist once the tally is sealed at close"))
     write_atomically(file, sealed.openings_file(session, election))
     click.echo(f"wrote the openings of {election.slug} to {file}; keep them private")
 

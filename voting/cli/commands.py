@@ -6,7 +6,17 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from voting.cli import attendees, board, demo, election, instance, results, tokens, users
+    from voting.cli import (
+        attendees,
+        board,
+        demo,
+        election,
+        instance,
+        results,
+        tokens,
+        trustee,
+        users,
+    )
 
     for command in (
         instance.init_command,
@@ -17,6 +27,7 @@ def register_commands(app: Flask) -> None:
         election.close_command,
         election.tally_command,
         board.board_group,
+        trustee.trustee_group,
         instance.backup_command,
         results.results_group,
         users.users_group,

@@ -97,9 +97,16 @@ def close_command(election_slug: str | None, keep_delivery_key: bool, notify: bo
     cast = turnout(session, election)
     click.echo(
         f"{election.slug} is closed: {cast.ballots} ballots cast of {cast.eligible} "
-        f"eligible attendees ({tally['eligible']} ballots could be cast)"
+        f"eligible attendees ({eligible_count(session, election)} ballots could be cast)"
     )
-    click.echo(verify.fingerprint_line("sealed", closed))
+    if tally is None:
+        click.echo(
+            "the ballots stay encrypted until the jury's shares open them: "
+            "`voting trustee share FILE...` or the jury page"
+        )
+        click.echo(f"fingerprint at the close: {closed.fingerprint} (size {closed.size})")
+    else:
+        click.echo(verify.fingerprint_line("sealed", closed))
     if result.notices is not None:
         click.echo(f"participation notices: {result.notices}")
     if keep_delivery_key:

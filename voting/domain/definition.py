@@ -116,6 +116,7 @@ class ElectionDefinition:
     reveal: str = "stage"
     witnesses: tuple[WitnessDefinition, ...] = ()
     witness_quorum: int = 0
+    trustee: bool = False  # choices encrypted to the jury's key, opened by K of its shares
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -129,6 +130,7 @@ class ElectionDefinition:
         languages = {"languages": list(self.languages)} if self.languages else {}
         place = {"place": self.place} if self.place else {}  # boards before it stay the same
         reveal = {"reveal": self.reveal} if self.reveal != "stage" else {}
+        trustee = {"trustee": True} if self.trustee else {}
         witnesses = (
             {
                 "witnesses": [w.to_board() for w in self.witnesses],
@@ -147,6 +149,7 @@ class ElectionDefinition:
                 "closes_at": when(self.closes_at),
                 **place,
                 **reveal,
+                **trustee,
                 **languages,
                 **witnesses,
                 "categories": [
@@ -222,6 +225,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
             "closes_at",
             "languages",
             "witness_quorum",
+            "trustee",
         },
         ELECTION_TEXTS,
     )
@@ -240,6 +244,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     reveal = reader.text(election, "election", "reveal", required=False) or "stage"
     if reveal not in REVEAL_MODES:
         reader.fail("election.reveal", f"must be one of {', '.join(REVEAL_MODES)}")
+    trustee = reader.flag(election, "election", "trustee")
     opens_at = reader.moment(election, "opens_at", zone)
     closes_at = reader.moment(election, "closes_at", zone)
     if opens_at and closes_at and closes_at <= opens_at:
@@ -272,6 +277,7 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
         reveal=reveal,
         witnesses=witnesses,
         witness_quorum=quorum,
+        trustee=trustee is True,
     )
 
 
@@ -370,12 +376,9 @@ def _read_method_settings(
             reader.fail(f"{path}.points", f"has more places than the {finalists} finalists")
         else:
             settings["points"] = tuple(points)
-    no_award = table.get("no_award")
-    if no_award is not None and method == "irv":
-        if not isinstance(no_award, bool):
-            reader.fail(f"{path}.no_award", "must be true or false")
-        else:
-            settings["no_award"] = no_award
+    no_award = reader.flag(table, path, "no_award") if method == "irv" else None
+    if no_award is not None:
+        settings["no_award"] = no_award
     return settings
 
 

@@ -19,7 +19,7 @@ from voting.errors import N_, VotingError
 def from_board(board: dict) -> ElectionDefinition:
     """Read back a definition as the board (and the database) keeps it."""
     election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    for key in ("place", "reveal", "opens_at", "closes_at", "translations", "languages"):
+    for key in ("place", "reveal", "trustee", "opens_at", "closes_at", "translations", "languages"):
         if board.get(key):
             election[key] = board[key]
     return read_definition(_with_witnesses(board, election, board["categories"]), draft=True)
@@ -47,7 +47,7 @@ def editable(definition: ElectionDefinition) -> dict:
 
     board = definition.to_board()
     election = {key: board[key] for key in ("slug", "title", "timezone", "tie_rule")}
-    for key in ("place", "reveal", "translations", "languages"):
+    for key in ("place", "reveal", "trustee", "translations", "languages"):
         if board.get(key):
             election[key] = board[key]
     for key in ("opens_at", "closes_at"):

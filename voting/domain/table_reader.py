@@ -88,6 +88,14 @@ class TableReader:
             self.fail(where, f"is longer than {limit} characters")
         return value
 
+    def flag(self, table: dict, path: str, key: str) -> bool | None:
+        """A true-or-false setting; None when it is not given (or not true or false)."""
+        value = table.get(key)
+        if value is not None and not isinstance(value, bool):
+            self.fail(f"{path}.{key}", "must be true or false")
+            return None
+        return value
+
     def slug(self, table: dict, path: str, seen: set[str] | None = None) -> str:
         value = self.text(table, path, "slug")
         if value and not SLUG_PATTERN.match(value):

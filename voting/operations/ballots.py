@@ -32,7 +32,7 @@ from voting.errors import (
     VotingError,
 )
 from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
-from voting.operations import batches
+from voting.operations import batches, trustee_key
 from voting.operations.audit import LogSigner
 from voting.operations.batches import DEFAULT_POLICY, BatchPolicy, board_entry
 from voting.operations.layout import CategoryView, ballot_layout
@@ -189,7 +189,13 @@ def cast_ballot(
     choices = parse_choices(categories, submitted)
     nonce = secrets.token_hex(16)
     sealed = verify.seal_choices(choices, nonce)
-    receipt = verify.ballot_receipt(board_entry(ballot_pass.token_hash, sealed, channel))
+    key = trustee_key.public_key(election)
+    encrypted = None
+    if key is not None:  # only the ciphertext is kept: the answers wait for the jury's key
+        awards = [c.slug for c in categories]
+        encrypted = trustee_key.encrypt(key, awards, ballot_pass.token_hash, choices, nonce)
+    entry = board_entry(ballot_pass.token_hash, sealed, channel, encrypted)
+    receipt = verify.ballot_receipt(entry)
     ballot_id = secrets.token_bytes(16)  # random: no key that orders ballots by time
     # The spent token's primary key is the last guard: admit() locked the token's row (or,
     # on SQLite, the whole database), so a second cast of it normally never gets this far.
@@ -214,10 +220,11 @@ def cast_ballot(
             "ballot_id": ballot_id,
             "token_hash": ballot_pass.token_hash,
             "sealed": sealed,
-            "nonce": nonce,
+            "nonce": "" if encrypted else nonce,
             "receipt": receipt,
-            "answers": verify.canonical_json(choices).decode("utf-8"),
+            "answers": "" if encrypted else verify.canonical_json(choices).decode("utf-8"),
             "channel": channel,
+            "encrypted": encrypted,
         },
     )
     plurality = [
@@ -228,7 +235,7 @@ def cast_ballot(
             "nominee_id": nominee_ids.get((c.slug, choices[c.slug] or "")),
         }
         for c in categories
-        if c.method == "plurality"
+        if c.method == "plurality" and encrypted is None
     ]
     if plurality:
         session.execute(_INSERT_CHOICES, plurality)

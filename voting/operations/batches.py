@@ -98,9 +98,9 @@ def publish_batch(
     head = audit.locked_head(session, election)
     ballots = list(
         session.execute(
-            select(Ballot.ballot_id, Ballot.token_hash, Ballot.sealed, Ballot.channel).where(
-                Ballot.election_id == election.id, Ballot.seq.is_(None)
-            )
+            select(
+                Ballot.ballot_id, Ballot.token_hash, Ballot.sealed, Ballot.channel, Ballot.encrypted
+            ).where(Ballot.election_id == election.id, Ballot.seq.is_(None))
         )
     )
     if not ballots:
@@ -112,7 +112,10 @@ def publish_batch(
         session,
         election,
         head,
-        [("ballot.cast", board_entry(b.token_hash, b.sealed, b.channel)) for b in ballots],
+        [
+            ("ballot.cast", board_entry(b.token_hash, b.sealed, b.channel, b.encrypted))
+            for b in ballots
+        ],
     )
     session.execute(
         _SET_SEQ,
@@ -125,10 +128,15 @@ def publish_batch(
     return len(ballots)
 
 
-def board_entry(token_hash: bytes, sealed: str, channel: str) -> dict:
-    """A ballot's ``ballot.cast`` entry: a paper ballot says so, a phone's says nothing."""
+def board_entry(token_hash: bytes, sealed: str, channel: str, encrypted: str | None = None) -> dict:
+    """A ballot's ``ballot.cast`` entry: a paper ballot says so, a phone's says nothing;
+    with a trustee it carries the ciphertext of its choices."""
     entry = {"token": token_hash.hex(), "sealed": sealed}
-    return entry if channel == "phone" else {**entry, "channel": channel}
+    if channel != "phone":
+        entry["channel"] = channel
+    if encrypted is not None:
+        entry["encrypted"] = encrypted
+    return entry
 
 
 def waiting_receipt(session: Session, code: str) -> Election | None:

@@ -19,7 +19,17 @@ from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError, VotingError
 from voting.models import Attendee, Category, Election, EligibleToken, Nominee
-from voting.operations import activity, audit, batches, jury_ballots, paper, sealed, witnessing
+from voting.operations import (
+    activity,
+    audit,
+    batches,
+    jury_ballots,
+    paper,
+    sealed,
+    trustee_key,
+    trustee_shares,
+    witnessing,
+)
 from voting.operations.audit import LogSigner
 from voting.operations.layout import load_categories
 from voting.operations.tokens import personal_token_hashes
@@ -232,6 +242,7 @@ def open_election(
                 ),
                 award=repr(shared[0]),
             )
+    trustee_entries = trustee_key.seat_trustee(election)
     attendees = session.execute(
         select(Attendee.id, Attendee.reissue).where(
             Attendee.election_id == election.id, Attendee.withdrawn_at.is_(None)
@@ -259,6 +270,7 @@ def open_election(
         session,
         election,
         [
+            *trustee_entries,
             (
                 "tokens.committed",
                 {
@@ -285,7 +297,7 @@ def _jury_share(election: Election, award: str) -> bool:
 
 @dataclass(frozen=True)
 class CloseResult:
-    tally: dict
+    tally: dict | None  # None while a trustee's shares are awaited
     checkpoint: verify.Checkpoint
     delivery_key_destroyed: bool = False
     notices: object = None  # the participation notices' SendSummary, when they were sent
@@ -318,17 +330,12 @@ def close_election(
     batches.publish_batch(session, election, signer, now, policy=None)
     paper.discard_drafts(session, election)
     audit.append_entry(session, election, "voting.closed", {"at": iso_utc(now)})
-    result = sealed.seal_tally(session, election)
     election.state = "closed"
     session.flush()
-    signed = audit.checkpoint(session, election, signer, now)
-    if election.reveals_at_close:
-        sealed.publish(session, election)
-        election.state = "revealed"
-        awards = [c.slug for c in load_categories(session, election)]
-        election.reveal_step = len(verify.reveal_screens(awards)) - 1  # the summary
-        session.flush()
-        audit.checkpoint(session, election, signer, now)
+    if election.trustee_key is None:
+        result, signed = seal_result(session, election, signer, now)
+    else:  # the ballots are encrypted: the tally is sealed once the jury's shares open them
+        result, signed = None, audit.checkpoint(session, election, signer, now)
     activity.record(
         session,
         election,
@@ -338,6 +345,37 @@ def close_election(
         detail="delivery key kept" if keep_delivery_key else "",
     )
     return CloseResult(tally=result, checkpoint=signed)
+
+
+def seal_result(
+    session: Session, election: Election, signer: LogSigner, now: datetime
+) -> tuple[dict, verify.Checkpoint]:
+    """Seal the tally of a closed election and sign the checkpoint that fingerprints it;
+    publish it at once for an election revealed at close."""
+    result = sealed.seal_tally(session, election)
+    signed = audit.checkpoint(session, election, signer, now)
+    if election.reveals_at_close:
+        sealed.publish(session, election)
+        election.state = "revealed"
+        awards = [c.slug for c in load_categories(session, election)]
+        election.reveal_step = len(verify.reveal_screens(awards)) - 1  # the summary
+        session.flush()
+        audit.checkpoint(session, election, signer, now)
+    return result, signed
+
+
+def open_ballots(
+    session: Session,
+    actor: str,
+    election: Election,
+    opened: trustee_shares.OpenedBallots,
+    signer: LogSigner,
+    now: datetime,
+) -> tuple[dict, verify.Checkpoint]:
+    """With the trustee's key rebuilt and every ballot decrypted (before this write), fill
+    in the answers and seal the tally as a close without a trustee does."""
+    trustee_shares.fill_in(session, actor, election, opened, now)
+    return seal_result(session, election, signer, now)
 
 
 def record_delivery_key_destroyed(

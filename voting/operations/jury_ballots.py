@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from voting import verify
 from voting.errors import N_, StateError
 from voting.models import AuditEntry, Election, JuryBallot
-from voting.operations import activity, audit
+from voting.operations import activity, audit, trustee_key
 from voting.operations.ballots import InvalidChoice, check_voting_window, parse_choices
 from voting.operations.layout import CategoryView, ballot_layout
 from voting.staff_models import User
@@ -109,14 +109,17 @@ def cast_jury_ballot(
     choices = parse_choices([category], {award: answer})
     nonce = secrets.token_hex(16)
     sealed = verify.seal_choices(choices, nonce)
+    key = trustee_key.public_key(election)
+    encrypted = trustee_key.encrypt_jury(key, juror, award, choices, nonce) if key else None
     ballot = JuryBallot(
         election_id=election.id,
         juror=juror,
         award=award,
         sealed=sealed,
-        nonce=nonce,
-        answers=verify.canonical_json(choices).decode("utf-8"),
+        nonce="" if encrypted else nonce,
+        answers="" if encrypted else verify.canonical_json(choices).decode("utf-8"),
         seq=0,
+        encrypted=encrypted,
     )
     session.add(ballot)
     try:
@@ -125,9 +128,10 @@ def cast_jury_ballot(
         raise StateError(
             N_("%(juror)s has already voted in %(award)s"), juror=juror, award=award
         ) from None
-    entry = audit.append_entry(
-        session, election, "jury.ballot.cast", {"juror": juror, "award": award, "sealed": sealed}
-    )
+    logged = {"juror": juror, "award": award, "sealed": sealed}
+    if encrypted:
+        logged["encrypted"] = encrypted
+    entry = audit.append_entry(session, election, "jury.ballot.cast", logged)
     ballot.seq = entry.seq
     activity.record(session, election, juror, "jury ballot cast", now, detail=award)
     session.flush()

@@ -153,6 +153,8 @@ def advance(
             if election.is_revealed
             else N_("the reveal starts once voting has closed")
         )
+    if sealed.tally(session, election) is None:
+        raise StateError(N_("the reveal starts once the jury's key shares have opened the ballots"))
     state = reveal_state(session, election)
     if state.waiting_for_jury:
         raise StateError(

@@ -32,11 +32,12 @@ def seal_tally(session: Session, election: Election) -> dict:
     audit.append_entry(
         session, election, "tally.sealed", {"commitment": verify.tally_commitment(opened)}
     )
-    _hold(session, election, "tally", opened)
+    hold(session, election, "tally", opened)
     return tally
 
 
-def _hold(session: Session, election: Election, kind: str, data: dict) -> None:
+def hold(session: Session, election: Election, kind: str, data: dict) -> None:
+    """Keep an entry for the board until the reveal ends (the tally, a decision, a key)."""
     position = session.scalar(
         select(func.count()).select_from(HeldEntry).where(HeldEntry.election_id == election.id)
     )
@@ -99,7 +100,7 @@ def decisions(session: Session, election: Election) -> dict[str, str]:
 def record_decision(session: Session, election: Election, data: dict) -> None:
     """A tie decided by the jury: held with the tally, or logged if the tally is public."""
     if is_held(session, election):
-        _hold(session, election, "tie.decided", data)
+        hold(session, election, "tie.decided", data)
     else:
         audit.append_entry(session, election, "tie.decided", data)
 

@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         security,
         setup,
         stage,
+        trustee,
         voter,
     )
 
@@ -58,5 +59,6 @@ def register(app: Flask) -> None:
         language.bp,
         health.bp,
         setup.bp,
+        trustee.bp,
     ):
         app.register_blueprint(blueprint)

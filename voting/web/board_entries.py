@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from voting.models import AuditEntry
-from voting.verify import ENTRY_KINDS
+from voting.verify import ENTRY_KINDS, TrusteeError, TrusteeKey
 
 KINDS = tuple(ENTRY_KINDS)  # what the board's filter offers, in the order a log meets them
 # What each reveal step shows, as the board names it.
@@ -48,6 +48,16 @@ def _summary(kind: str, data: dict) -> str:
             "Attendee list imported: %(count)d attendees (no names on the board).",
             count=data.get("count", 0),
         )
+    if kind == "trustee.key":
+        return _(
+            "The jury's key %(key)s: every ballot is encrypted to it; any %(threshold)d of "
+            "its %(shares)d shares open them after the close.",
+            key=_key_id(data),
+            threshold=data.get("threshold", 0),
+            shares=data.get("shares", 0),
+        )
+    if kind == "trustee.released":
+        return _("The jury's private key, released: anyone can now decrypt every ballot.")
     if kind == "tokens.committed":
         return _("%(count)d eligible ballots committed before opening.", count=data.get("count", 0))
     if kind == "voting.opened":
@@ -69,6 +79,8 @@ def _summary(kind: str, data: dict) -> str:
             count,
         )
     if kind == "ballot.cast":
+        if "encrypted" in data:
+            return _("Ballot cast; its choices are encrypted to the jury's key and sealed.")
         return _("Ballot cast; its choices stay sealed until the results are revealed.")
     if kind == "jury.ballot.cast":
         return _(
@@ -105,6 +117,13 @@ def _summary(kind: str, data: dict) -> str:
             award=data.get("award") or "",
         )
     return kind
+
+
+def _key_id(data: dict) -> str:
+    try:
+        return TrusteeKey.from_json(data).id
+    except TrusteeError:
+        return "?"
 
 
 def describe(entry: AuditEntry) -> EntryView:

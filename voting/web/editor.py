@@ -263,3 +263,15 @@ def set_witness_quorum():
 def remove_witness():
     name = request.form.get("name", "")[:200]  # added again in one step: no confirmation
     return _edit(lambda doc: editing.remove_witness(doc, name), f"witness removed: {name}")
+
+
+@bp.post("/trustee")
+@roles_required(ORGANISER)
+def set_trustee():
+    """Ask for a trustee (ballots encrypted to the jury's key), or no longer, in a draft."""
+    wanted = request.form.get("trustee") == "yes"
+
+    def change(document: dict) -> None:
+        document["election"]["trustee"] = wanted
+
+    return _edit(change, f"trustee: {'yes' if wanted else 'no'}")

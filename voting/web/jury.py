@@ -40,7 +40,7 @@ def overview():
         witnesses=witnessing.summary(session, election),
         fingerprints=audit.fingerprints_shown(session, election),
         check=board_check.check_board(session, election, services.signer(), openings=openings),
-        openings_ready=election.is_over,
+        openings_ready=sealed.tally(session, election) is not None,
         vkey=services.signer().verifier_key(election.origin).vkey,
     )
 
@@ -60,7 +60,7 @@ def log():
 def openings():
     """The openings of the sealed tally: the result, checkable before the stage reveals it."""
     election = _election()
-    if not election.is_over:
+    if sealed.tally(get_session(), election) is None:
         abort(409, description=_("The openings exist once voting has closed."))
     return Response(
         b"".join(sealed.openings_file(get_session(), election)),
