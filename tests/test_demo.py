@@ -68,14 +68,15 @@ def test_demo_serves_a_ballot_that_votes(tmp_path):
         log.close()
 
 
-def test_demo_with_witnesses_serves_a_cosigned_board(tmp_path):
-    """`voting demo --witnesses 2`: two witness processes of the one-file verifier cosign
-    each checkpoint, the board file carries the cosignatures and verifies with them."""
+def test_demo_with_witnesses_and_a_trustee(tmp_path):
+    """`voting demo --witnesses 2 --trustee`: two witness processes of the one-file verifier
+    cosign each checkpoint, the board file carries the cosignatures and verifies with them;
+    ballots are encrypted, and two of the three shares the demo wrote open them at close."""
     port, witness_port = free_port(), free_port()
     instance = tmp_path / "instance"
     log = (tmp_path / "demo.log").open("w+")
     command = [sys.executable, "-m", "voting", "demo", "--port", str(port), "--witnesses", "2"]
-    command += ["--witness-port", str(witness_port)]
+    command += ["--witness-port", str(witness_port), "--trustee"]
     process = subprocess.Popen(
         command, cwd=ROOT, env=demo_env(instance), stdout=log, stderr=subprocess.STDOUT
     )
@@ -99,6 +100,12 @@ def test_demo_with_witnesses_serves_a_cosigned_board(tmp_path):
         checked = subprocess.run(verify, capture_output=True, text=True, check=False)
         assert checked.returncode == 0, checked.stderr
         assert "cosigned by 2 of those given (quorum 2)" in checked.stdout
+        assert "its private key is not on the board yet" in checked.stdout
+        output = Path(log.name).read_text()
+        token = re.search(rf"{base}/v/(\S+)", output).group(1)
+        HttpVoter(base).vote(
+            token, {"cluster-manager": "erika-mustermann", "strategic-partnership": "abstain"}
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -112,3 +119,27 @@ def test_demo_with_witnesses_serves_a_cosigned_board(tmp_path):
         time.sleep(2)
     else:
         raise AssertionError("a demo witness outlived the demo")
+
+    def voting(*args: str) -> str:
+        command = [sys.executable, "-m", "voting", *args]
+        done = subprocess.run(
+            command, cwd=ROOT, env=demo_env(instance), capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "encrypted until the jury's shares open them" in voting("close")
+    shares = sorted(instance.glob("trustee/trustee-*-share-*.json"))
+    assert len(shares) == 3
+    assert "the tally is sealed" in voting("trustee", "share", str(shares[0]), str(shares[2]))
+    voting("board", "openings", str(tmp_path / "openings.jsonl"))
+    voting("board", "export", str(board))
+    verify = [sys.executable, str(ROOT / "voting" / "verify.py"), str(board)]
+    checked = subprocess.run(
+        [*verify, "--openings", str(tmp_path / "openings.jsonl")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "cluster-manager: winner erika-mustermann" in checked.stdout

@@ -311,13 +311,16 @@ def test_the_console_and_the_jury_pages_do_it_all_through_the_web(
     assert "0 of the 2 shares needed" in page and "Bring my share" in page
     assert "openings-" not in page  # nothing to open yet
     assert maya.get(f"/jury/openings.jsonl?election={slug}").status_code == 409
-    for path in (
-        f"/stage/{slug}",
-        f"/admin?election={slug}",
-        f"/results/{slug}",
-        f"/board?election={slug}",
-    ):
-        assert organiser.get(path).status_code in (200, 409), path
+    for path in (f"/admin?election={slug}", f"/results/{slug}", f"/board?election={slug}"):
+        assert organiser.get(path).status_code == 200, path
+    stage = organiser.get(f"/stage/{slug}").get_data(as_text=True)
+    assert "The ballots are still encrypted" in stage and "sealed result" not in stage
+    remote = organiser.get(f"/stage/{slug}/remote").get_data(as_text=True)
+    assert "The ballots are still encrypted" in remote and "Next ▸" not in remote
+    refused = organiser.post(
+        f"/stage/{slug}/next", data={"csrf_token": csrf_of(organiser, f"/stage/{slug}/remote")}
+    )
+    assert "key shares have opened the ballots" in flashed(organiser, refused)
     assert "The private key file" in organiser.get(f"/admin?election={slug}").get_data(as_text=True)
     share_path = f"/jury/trustee/share?election={slug}"
     page = flashed(maya, upload(maya, share_path, overview, public.read_bytes()))
@@ -329,6 +332,8 @@ def test_the_console_and_the_jury_pages_do_it_all_through_the_web(
     page = flashed(noor, upload(noor, share_path, overview, shares[0].read_bytes()))
     assert "the ballots are open, the tally is sealed" in page
     assert maya.get(f"/jury/openings.jsonl?election={slug}").status_code == 200
+    stage = organiser.get(f"/stage/{slug}").get_data(as_text=True)
+    assert "The result is sealed" in stage
     with app.app_context():
         actions = (
             get_session().execute(text("SELECT actor, action, detail FROM activity_log")).all()

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from voting import batch_timer, services
+from voting import batch_timer, services, verify
 from voting.cli.common import COMMAND_LINE
 from voting.cli.instance import setup_link
 from voting.cli.witness_processes import WitnessProcess
@@ -30,6 +30,7 @@ from voting.domain.roster import parse_roster
 from voting.domain.trust import WitnessDefinition
 from voting.instance import initialise_instance
 from voting.models import Election
+from voting.operations import trustee_key
 from voting.operations.attendees import import_roster
 from voting.operations.elections import load_election, open_election
 from voting.operations.tokens import personal_links
@@ -49,10 +50,13 @@ def _address_for_phones() -> str:
 
 
 def prepare_demo(
-    link_count: int, witnesses: Sequence[WitnessDefinition] = ()
+    link_count: int,
+    witnesses: Sequence[WitnessDefinition] = (),
+    trustee_folder: Path | None = None,
 ) -> tuple[str, list[str]]:
-    """Load the example election (with *witnesses*, a majority of them its quorum), import
-    the sample attendees and open voting.
+    """Load the example election (with *witnesses*, a majority of them its quorum; with a
+    trustee whose key and three shares are written to *trustee_folder*), import the sample
+    attendees and open voting.
 
     Returns the election's state line and a few ballot links. Running it again changes
     nothing that is already done.
@@ -63,9 +67,15 @@ def prepare_demo(
     if witnesses:
         quorum = len(witnesses) // 2 + 1
         definition = replace(definition, witnesses=tuple(witnesses), witness_quorum=quorum)
+    if trustee_folder is not None:
+        definition = replace(definition, trustee=True)
     existing = session.scalar(select(Election).where(Election.slug == definition.slug))
     if existing is not None and not existing.is_draft:
         definition = from_board(json.loads(existing.definition))  # opened: as it was published
+    key = None
+    if trustee_folder is not None and (existing is None or existing.trustee_key is None):
+        # Written before the write: an election never opens with a key whose shares are lost.
+        key = write_trustee_files(trustee_folder, definition.slug)
     roster = parse_roster((EXAMPLES / "attendees-sample.csv").read_bytes())
     with writing(session):
         election = load_election(
@@ -87,6 +97,8 @@ def prepare_demo(
                 delivery_key=lambda: keys.delivery_key(election.slug),
                 source="attendees-sample.csv",
             )
+            if key is not None and election.trustee_key is None:
+                trustee_key.set_public_key(session, COMMAND_LINE, election, key, services.now())
             open_election(
                 session,
                 COMMAND_LINE,
@@ -109,6 +121,19 @@ def prepare_demo(
     ]
 
 
+def write_trustee_files(folder: Path, slug: str) -> verify.TrusteeKey:
+    """The jury's key as `verify.py trustee keygen` makes it: any 2 of 3 shares open it."""
+    key, shares = verify.trustee_keygen(slug, shares=3, threshold=2)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (folder / f"trustee-{slug}.json").write_text(json.dumps(key.to_json(), indent=1) + "\n")
+    for share in shares:
+        path = folder / f"trustee-{slug}-share-{share.index}.json"
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(share.to_json(), indent=1) + "\n")
+    return key
+
+
 @click.command("demo")
 @with_appcontext
 @click.option(
@@ -125,8 +150,20 @@ def prepare_demo(
     help="Run this many witnesses (verify.py witness serve) that cosign the board.",
 )
 @click.option("--witness-port", default=7381, show_default=True, help="The first witness's port.")
+@click.option(
+    "--trustee",
+    is_flag=True,
+    help="Encrypt the ballots to a jury key in 3 shares (2 open them), written to the "
+    "instance folder's trustee/ folder.",
+)
 def demo_command(
-    host: str, port: int, link_count: int, no_serve: bool, witness_count: int, witness_port: int
+    host: str,
+    port: int,
+    link_count: int,
+    no_serve: bool,
+    witness_count: int,
+    witness_port: int,
+    trustee: bool,
 ) -> None:
     """First look: init, example election, 350 sample attendees, open voting, serve."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -146,9 +183,16 @@ def demo_command(
         )
         for i in range(1, witness_count + 1)
     ]
-    status, links = prepare_demo(link_count, [w.definition for w in witnesses])
+    trustee_folder = Path(app.instance_path) / "trustee" if trustee else None
+    status, links = prepare_demo(link_count, [w.definition for w in witnesses], trustee_folder)
     base = services.public_url()
     click.echo(status)
+    if trustee_folder is not None:
+        click.echo(
+            f"The ballots are encrypted to the jury's key; its 3 shares are in {trustee_folder}: "
+            "after `voting close`, bring 2 of them on the jury page (/jury) or with "
+            "`voting trustee share FILE`"
+        )
     if links:
         click.echo("\nOpen one of these ballot links (each votes once):")
         for url in links:

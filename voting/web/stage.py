@@ -21,7 +21,7 @@ from voting.db import get_session, writing
 from voting.domain.public_address import PublicUrlMissing
 from voting.errors import VotingError
 from voting.models import Election
-from voting.operations import audit, witnessing
+from voting.operations import audit, trustee_shares, witnessing
 from voting.operations.layout import load_categories
 from voting.operations.results import turnout
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
@@ -46,7 +46,8 @@ def qr_svg(url: str, title: str) -> Markup:
 
 def _version(election: Election, state: RevealState) -> str:
     """Changes when the screen must change; turnout updates in place without it."""
-    return f"{election.state}:{state.step}"
+    sealed = ":sealed" if state.sealed_fingerprint else ""
+    return f"{election.state}:{state.step}{sealed}"
 
 
 def _view(election: Election) -> dict:
@@ -87,6 +88,8 @@ def _view(election: Election) -> dict:
         "opens_at": election.local_time(election.opens_at),
         "version": _version(election, state),
         "organiser": current_user.is_authenticated and current_user.role == "organiser",
+        # Closed with a trustee, before K shares opened the ballots: nothing to reveal yet.
+        "encrypted": trustee_shares.awaiting_shares(session, election),
     }
 
 
