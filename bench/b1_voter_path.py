@@ -7,12 +7,13 @@ same run, with the same generator, requests per second on the trivial /health en
 the cast (the POST that spends the token, stores the ballot and appends to the log).
 
     python -m bench.b1_voter_path [--database sqlite|postgresql] [--seconds 10] [--rounds 3]
-                                  [--bare] [--witnesses N]
+                                  [--bare] [--witnesses N] [--trustee]
 
 --bare also runs the same phases against bench/bare_app.py, plain Flask taking the same six
 steps with no database: what the framework alone reaches on this machine. --witnesses N runs N
 witness processes (verify.py witness serve, ports 8081...) that the servers' timers submit
-every checkpoint to, and reports how far they got when the hall ends.
+every checkpoint to, and reports how far they got when the hall ends. --trustee encrypts every
+ballot to a jury key at cast (what a trustee adds to the cast path).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 import requests
 
 from bench.setup import DATABASES, ROOT, instance, open_election_with
-from voting import services
+from voting import services, verify
 from voting.cli.witness_processes import WitnessProcess
 from voting.db import get_session
 from voting.operations import witnessing
@@ -344,6 +345,7 @@ def measure(
     workers: int = WORKERS,
     processes: int = PROCESSES,
     witnesses: int = 0,
+    trustee: bool = False,
 ) -> dict:
     """All of B1 on one database: *rounds* of throughput and trivial phases, then the hall;
     with *witnesses* witness processes cosigning every checkpoint meanwhile."""
@@ -357,6 +359,7 @@ def measure(
             app,
             1 + rounds * _tokens_per_round(seconds) + IN_FLIGHT,
             witnesses=[w.definition for w in running],
+            trustee=verify.trustee_keygen("ecc2016", 3, 2)[0] if trustee else None,
         )
         for witness in running:
             witness.start(log_key(app))
@@ -391,6 +394,7 @@ def measure(
         "rounds": rounds,
         "witnesses": witnesses,
         "witnessed": witnessed,
+        "trustee": trustee,
         **_summary(path_rates, trivial_rates, failed),
         "hall_errors": sum(1 for ok, _ in hall if not ok),
         "cast_p50_ms": 1000 * statistics.median(casts) if casts else float("nan"),
@@ -450,7 +454,9 @@ def _rates(figures: dict) -> str:
 
 def report(figures: dict) -> str:
     return (
-        f"B1 {figures['database']} ({figures['workers']} gunicorn workers): voter "
+        f"B1 {figures['database']} ({figures['workers']} gunicorn workers"
+        + (", ballots encrypted to a trustee" if figures["trustee"] else "")
+        + "): voter "
         f"{_rates(figures)}; target >= 0.06); hall of {IN_FLIGHT}: cast p50 "
         f"{figures['cast_p50_ms']:.1f} ms, p99 {figures['cast_p99_ms']:.1f} ms (target < 100), "
         f"{figures['hall_errors']} errors"
@@ -492,6 +498,7 @@ def main() -> None:
     parser.add_argument(
         "--witnesses", type=int, default=0, help="witness processes cosigning meanwhile"
     )
+    parser.add_argument("--trustee", action="store_true", help="encrypt ballots to a trustee")
     args = parser.parse_args()
     if args.bare:
         bare = measure_bare(args.seconds, args.rounds, args.workers, args.processes)
@@ -499,7 +506,15 @@ def main() -> None:
     figures = []
     for kind in args.database or DATABASES:
         figures.append(
-            measure(kind, args.seconds, args.rounds, args.workers, args.processes, args.witnesses)
+            measure(
+                kind,
+                args.seconds,
+                args.rounds,
+                args.workers,
+                args.processes,
+                args.witnesses,
+                args.trustee,
+            )
         )
         print(report(figures[-1]), flush=True)
     if line := compare(figures):

@@ -3,7 +3,10 @@
 The board comes from the app itself: ballots cast through the cast path, voting closed,
 the board exported. Both verifiers run as a juror would run them, as commands.
 
-    python -m bench.b3_verification [--ballots 100000]
+    python -m bench.b3_verification [--ballots 100000] [--trustee]
+
+With ``--trustee`` it also builds the same board with every ballot encrypted to a trustee
+key, opens it with two shares (timed) and verifies it with the released key.
 
 With ``--methods plurality,irv`` it builds one board per counting method instead (every
 award counted by it) and compares the tally (``voting tally --json``) and the one-file
@@ -109,6 +112,48 @@ def measure(ballots: int = 100_000, rounds: int = 3) -> dict:
         return {**measure_on(where, ballots, rounds), "build_seconds": build}
 
 
+def measure_trustee(ballots: int, rounds: int = 3) -> dict:
+    """The same board with every ballot encrypted to a trustee key, released at the end of
+    the reveal: the verifier then decrypts each ballot and checks it against its seal."""
+    with instance("sqlite") as where:
+        opening = closed_election(where.app(), ballots, trustee=True)
+        folder = Path(tempfile.mkdtemp(prefix="voting-b3-"))
+        try:
+            board, key = export(where, folder)
+            single = folder / "verify.py"
+            shutil.copy(ROOT / "voting" / "verify.py", single)
+            command = [sys.executable, str(single), str(board), "--key", str(key)]
+            best = min(run(command, cwd=folder, env=where.env()) for _ in range(rounds))
+            baseline = min(
+                run([sys.executable, "-c", BASELINE, str(board)], cwd=folder, env=where.env())
+                for _ in range(rounds)
+            )
+            return {
+                "megabytes": board.stat().st_size / 1e6,
+                "opening seconds": opening,
+                "verifier seconds": best,
+                "ratio_single": best / baseline,
+            }
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def report_trustee(ballots: int, plain: dict | None, figures: dict) -> str:
+    versus = (
+        f" ({figures['verifier seconds'] / plain['one-file verifier seconds']:.2f} times the "
+        "board without a trustee)"
+        if plain
+        else ""
+    )
+    return (
+        f"B3 with a trustee, {ballots} encrypted ballots (board {figures['megabytes']:.1f} MB): "
+        f"two shares open them in {figures['opening seconds']:.2f} s (decrypt, check each "
+        f"seal, fill in, seal the tally); the one-file verifier, which decrypts every ballot "
+        f"with the released key, {figures['verifier seconds']:.2f} s{versus}, ratio "
+        f"{figures['ratio_single']:.1f} to read+SHA-256"
+    )
+
+
 def measure_methods(ballots: int, methods: list[str], rounds: int = 3) -> list[dict]:
     """Tally and verification of the same number of ballots, one board per method."""
     figures = []
@@ -171,6 +216,9 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--methods", help="e.g. plurality,irv: compare boards by method")
+    parser.add_argument(
+        "--trustee", action="store_true", help="also build and verify a board with a trustee"
+    )
     args = parser.parse_args()
     if args.methods:
         methods = args.methods.split(",")
@@ -178,7 +226,10 @@ def main() -> None:
             methods.insert(0, "plurality")
         print(report_methods(args.ballots, measure_methods(args.ballots, methods, args.rounds)))
         return
-    print(report(measure(args.ballots, args.rounds)))
+    plain = measure(args.ballots, args.rounds)
+    print(report(plain), flush=True)
+    if args.trustee:
+        print(report_trustee(args.ballots, plain, measure_trustee(args.ballots, args.rounds)))
 
 
 if __name__ == "__main__":

@@ -19,12 +19,13 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import insert, select, text
 
-from voting import create_app, services
+from voting import create_app, services, verify, workflows
 from voting.db import get_session, make_engine, migrate, writing
 from voting.domain.definition import parse_definition
 from voting.domain.roster import parse_roster
 from voting.instance import KeyStore, write_default_config
 from voting.models import Base
+from voting.operations import trustee_key
 from voting.operations.attendees import import_roster
 from voting.operations.ballots import cast_ballot
 from voting.operations.elections import close_election, find_election, load_election, open_election
@@ -84,10 +85,15 @@ BENCH = "benchmark"  # the actor in the activity log
 
 
 def open_election_with(
-    app, attendees: int, method: str = "plurality", witnesses: Sequence = ()
+    app,
+    attendees: int,
+    method: str = "plurality",
+    witnesses: Sequence = (),
+    trustee: verify.TrusteeKey | None = None,
 ) -> list[str]:
     """Load the example election (its awards counted by *method*, cosigned by *witnesses*,
-    all of them its quorum), import *attendees* people, open it; their ballot tokens."""
+    all of them its quorum, its ballots encrypted to *trustee*), import *attendees* people,
+    open it; their ballot tokens."""
     rows = ["name,email"] + [f"Voter {i},voter{i}@example.org" for i in range(attendees)]
     roster = parse_roster("\n".join(rows).encode())
     with app.app_context():
@@ -103,6 +109,7 @@ def open_election_with(
                     ),
                     witnesses=tuple(witnesses),
                     witness_quorum=len(witnesses),
+                    trustee=trustee is not None,
                 ),
                 services.now(),
                 ensure_delivery_key=keys.ensure_delivery_key,
@@ -115,6 +122,8 @@ def open_election_with(
                 services.now(),
                 delivery_key=lambda: keys.delivery_key(election.slug),
             )
+            if trustee is not None:
+                trustee_key.set_public_key(session, BENCH, election, trustee, services.now())
             open_election(
                 session,
                 BENCH,
@@ -167,13 +176,30 @@ def _ranking(rng: random.Random, names: list[str], weights: list[int]) -> str:
     return ",".join(order[: rng.randint(1, len(order))])
 
 
-def closed_election(app, ballots: int, method: str = "plurality") -> None:
+def closed_election(
+    app, ballots: int, method: str = "plurality", *, trustee: bool = False
+) -> float | None:
     """The example election with *ballots* cast, voting closed and the reveal run to its end,
-    so the board holds every ballot's opening and the tally, as a juror verifies it last."""
-    cast_ballots(app, open_election_with(app, ballots, method))
+    so the board holds every ballot's opening and the tally, as a juror verifies it last.
+
+    With *trustee* the ballots are encrypted to a jury key (2 of 3 shares) and two shares
+    open them after the close; returns the seconds that opening took (decrypt and seal).
+    """
+    key, shares = verify.trustee_keygen("ecc2016", 3, 2) if trustee else (None, [])
+    cast_ballots(app, open_election_with(app, ballots, method, trustee=key))
     with app.app_context(), writing(get_session()) as session:
         election = find_election(session, "ecc2016")
         close_election(session, BENCH, election, services.signer(), services.now())
+    opening = None
+    if shares:
+        with app.app_context():
+            session = get_session()
+            election = find_election(session, "ecc2016")
+            started = time.perf_counter()
+            for share in shares[:2]:
+                data = verify.canonical_json(share.to_json())
+                workflows.bring_trustee_share(session, BENCH, election, data)
+            opening = time.perf_counter() - started
     with app.app_context():
         while True:
             with writing(get_session()) as session:
@@ -181,6 +207,7 @@ def closed_election(app, ballots: int, method: str = "plurality") -> None:
                 if not election.is_closed:
                     break
                 advance(session, BENCH, election, services.signer(), services.now())
+    return opening
 
 
 @contextlib.contextmanager

@@ -136,7 +136,8 @@ def test_k_of_n_shares_open_the_ballots_and_the_released_key_recounts(
     slug, shares = trusteed.slug, trusteed.shares
     code, output = invoke(runner, "close")
     assert code == 0 and "encrypted until the jury's shares" in output, output
-    assert runner.invoke(args=["tally"]).exit_code != 0  # nothing to count yet
+    code, output = invoke(runner, "tally")
+    assert code != 0 and "the ballots are still encrypted" in output  # nothing to count yet
     code, output = invoke(runner, "trustee", "share", shares[2])
     assert code == 0 and "1 of the 2 shares needed" in output
     assert finalists_in(every_stored_value(app)) == []  # K-1 shares open nothing
@@ -340,3 +341,25 @@ def test_the_console_and_the_jury_pages_do_it_all_through_the_web(
         )
     assert ("maya", "trustee share brought", "2") in actions
     assert ("noor", "ballots decrypted", "4 ballots, 0 jury ballots") in actions
+
+
+def test_an_election_revealed_at_close_is_revealed_when_the_shares_open_it(
+    app, runner, elections, tmp_path
+):
+    toml = trustee_toml(jury=False).replace(
+        "trustee = true\n", 'trustee = true\nreveal = "at-close"\n'
+    )
+    election = elections.create(toml, attendees=3, open_voting=False)
+    _key, public, shares = write_key(tmp_path, threshold=1)
+    assert invoke(runner, "trustee", "key", public)[0] == 0
+    assert invoke(runner, "open")[0] == 0
+    vote_with_client(app.test_client(), elections.tokens(election.slug)[0], PICKS[1])
+    assert invoke(runner, "close")[0] == 0
+    with app.app_context():
+        assert find_election(get_session(), election.slug).is_closed  # not yet revealed
+    assert invoke(runner, "trustee", "share", shares[1])[0] == 0
+    with app.app_context():
+        assert find_election(get_session(), election.slug).is_revealed
+    report = verify.verify_board(elections.board(election.slug))
+    assert report.state == "tallied" and report.trustee_released  # no stage: at close
+    assert report.tally[0]["winners"] == ["bruno-kettle"]

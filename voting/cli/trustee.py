@@ -96,7 +96,7 @@ def trustee_status_command(election_slug: str | None) -> None:
         click.echo(
             f"{election.slug}: trustee key {key.id}, any {key.threshold} of {key.shares} shares"
         )
-        if trustee_shares.awaiting_shares(session, election):
+        if trustee_key.awaiting_shares(session, election):
             count = trustee_shares.share_count(session, election)
             assert count is not None
             click.echo(f"voting is closed: {count.brought} of {count.threshold} shares brought")

@@ -24,6 +24,7 @@ from voting.models import (
 from voting.operations.attendees import count_attendees
 from voting.operations.jury_ballots import jury_answers
 from voting.operations.layout import load_categories
+from voting.operations.trustee_key import awaiting_shares
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ def tally(session: Session, election: Election) -> dict:
             N_("%(election)s is %(state)s: the tally exists only once voting has closed"),
             election=election.slug,
             state=election.state,
+        )
+    if awaiting_shares(session, election):
+        raise StateError(
+            N_("the ballots are still encrypted: the tally exists once the jury's shares open them")
         )
     return {
         "election": election.slug,

@@ -11,11 +11,12 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting import verify
 from voting.errors import N_, StateError, VotingError
-from voting.models import Election
+from voting.models import AuditEntry, Election
 from voting.operations import activity
 
 
@@ -108,3 +109,16 @@ def encrypt_jury(key: verify.TrusteeKey, juror: str, award: str, choices: dict, 
 
 def _plaintext(choices: dict, nonce: str) -> bytes:
     return verify.canonical_json({"choices": choices, "nonce": nonce})
+
+
+def awaiting_shares(session: Session, election: Election) -> bool:
+    """Voting is closed but the ballots are still encrypted: the jury's shares are awaited."""
+    return (
+        election.is_closed
+        and election.trustee_key is not None
+        and not session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.election_id == election.id, AuditEntry.kind == "tally.sealed")
+        )
+    )

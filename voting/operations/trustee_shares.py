@@ -20,24 +20,16 @@ from sqlalchemy.orm import Session
 
 from voting import verify
 from voting.errors import N_, StateError, VotingError
-from voting.models import AuditEntry, Ballot, BallotChoice, Election, JuryBallot
+from voting.models import Ballot, BallotChoice, Election, JuryBallot
 from voting.operations import activity, sealed
 from voting.operations.layout import load_categories
-from voting.operations.trustee_key import TrusteeRefused, has_trustee, public_key
+from voting.operations.trustee_key import (
+    TrusteeRefused,
+    awaiting_shares,
+    has_trustee,
+    public_key,
+)
 from voting.trustee_models import BroughtShare
-
-
-def awaiting_shares(session: Session, election: Election) -> bool:
-    """Voting is closed but the ballots are still encrypted: the jury's shares are awaited."""
-    return (
-        election.is_closed
-        and election.trustee_key is not None
-        and not session.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.election_id == election.id, AuditEntry.kind == "tally.sealed")
-        )
-    )
 
 
 @dataclass(frozen=True)

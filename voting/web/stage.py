@@ -21,7 +21,7 @@ from voting.db import get_session, writing
 from voting.domain.public_address import PublicUrlMissing
 from voting.errors import VotingError
 from voting.models import Election
-from voting.operations import audit, trustee_shares, witnessing
+from voting.operations import audit, trustee_key, witnessing
 from voting.operations.layout import load_categories
 from voting.operations.results import turnout
 from voting.operations.reveal import RevealState, advance, decide_tie, reveal_state
@@ -89,7 +89,7 @@ def _view(election: Election) -> dict:
         "version": _version(election, state),
         "organiser": current_user.is_authenticated and current_user.role == "organiser",
         # Closed with a trustee, before K shares opened the ballots: nothing to reveal yet.
-        "encrypted": trustee_shares.awaiting_shares(session, election),
+        "encrypted": trustee_key.awaiting_shares(session, election),
     }
 
 
