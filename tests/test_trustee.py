@@ -131,7 +131,7 @@ def test_the_same_scan_finds_the_choices_of_an_election_without_a_trustee(app, e
 
 
 def test_k_of_n_shares_open_the_ballots_and_the_released_key_recounts(
-    app, runner, elections, trusteed, tmp_path
+    app, runner, elections, trusteed, tmp_path, monkeypatch
 ):
     slug, shares = trusteed.slug, trusteed.shares
     code, output = invoke(runner, "close")
@@ -157,6 +157,9 @@ def test_k_of_n_shares_open_the_ballots_and_the_released_key_recounts(
     report = verify.verify_board(board, key=elections.vkey(slug))
     assert report.trustee_released and report.state == "revealed"
     assert [c["winners"] for c in report.tally] == [c["winners"] for c in tally["categories"]]
+    monkeypatch.setattr(verify, "_PARALLEL_FROM", 1)  # as a board of thousands is opened
+    parallel = verify.verify_board(board, key=elections.vkey(slug))
+    assert parallel.trustee_released and parallel.tally == report.tally
     path = tmp_path / "board.jsonl"
     path.write_bytes(b"".join(board))
     checked = subprocess.run(

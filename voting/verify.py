@@ -35,8 +35,10 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import concurrent.futures
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -1389,16 +1391,17 @@ class _Checker:
         if self.trustee is None or self.released:
             raise ValueError("a trustee key released twice, or with no trustee")
         private = read_trustee_private_key(canonical_json(data).decode(), self.trustee)
-        for ballot, (context, ciphertext) in self.encrypted.items():
-            try:
-                opened = json.loads(decrypt_ballot(private, ciphertext, context))
-                choices, nonce = opened["choices"], opened["nonce"]
-            except (TrusteeError, ValueError, KeyError, TypeError):
-                raise ValueError(f"the ciphertext of ballot {ballot} does not open") from None
-            seal = self.jury_sealed[ballot][2] if ballot in self.jury_sealed else None
-            if seal_choices(choices, nonce) != (seal or self.sealed[ballot]):
-                raise ValueError(f"the ciphertext of ballot {ballot} does not open to its seal")
+        ballots = [
+            (ballot, context, ciphertext, self._seal_of(ballot))
+            for ballot, (context, ciphertext) in self.encrypted.items()
+        ]
+        failure = next((f for f in _open_all(private, ballots) if f), None)
+        if failure:
+            raise ValueError(failure)
         self.released = True
+
+    def _seal_of(self, ballot: int) -> str:
+        return self.jury_sealed[ballot][2] if ballot in self.jury_sealed else self.sealed[ballot]
 
     def _tie_decided(self, seq: int, data: dict) -> None:
         self._require("tallied", "revealed")
@@ -1477,6 +1480,33 @@ class _Checker:
             raise ValueError("the opened tally is not the one sealed at close")
         self.tally = expected["categories"]
         self.phase = "tallied"
+
+
+_PARALLEL_FROM = 2000  # ballots: below this, starting worker processes costs more than it saves
+
+
+def _open_all(private: bytes, ballots: list[tuple[int, bytes, str, str]]) -> Iterator[str]:
+    """Open each ballot's ciphertext and check it against its seal; what failed, in words
+    ("" for a ballot that opens). Many ballots are shared among worker processes: decryption
+    is nearly all of the cost, and each ballot is independent."""
+    check = functools.partial(_open_one, private)
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(ballots) < _PARALLEL_FROM:
+        yield from map(check, ballots)
+        return
+    with concurrent.futures.ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(check, ballots, chunksize=1000)
+
+
+def _open_one(private: bytes, ballot: tuple[int, bytes, str, str]) -> str:
+    seq, context, ciphertext, seal = ballot
+    try:
+        opened = json.loads(decrypt_ballot(private, ciphertext, context))
+        choices, nonce = opened["choices"], opened["nonce"]
+        opens = seal_choices(choices, nonce) == seal
+    except (TrusteeError, ValueError, KeyError, TypeError):
+        return f"the ciphertext of ballot {seq} does not open"
+    return "" if opens else f"the ciphertext of ballot {seq} does not open to its seal"
 
 
 def _expect_int(data: dict, key: str) -> int:
@@ -1592,7 +1622,11 @@ def _read_lines(lines: Iterable[bytes]) -> Iterator[_Line]:
 _INT = rb"(0|[1-9][0-9]{0,17})"
 _HEX = rb"([0-9a-f]{64})"
 _BALLOT_CAST = re.compile(
-    rb'\{"data":\{"sealed":"' + _HEX + rb'","token":"' + _HEX + rb'"\},'
+    rb'\{"data":\{(?:"encrypted":"([A-Za-z0-9+/]+={0,2})",)?"sealed":"'
+    + _HEX
+    + rb'","token":"'
+    + _HEX
+    + rb'"\},'
     rb'"kind":"ballot\.cast","prev":"' + _HEX + rb'","seq":' + _INT + rb"\}"
 )
 _BALLOT_UNSEALED = re.compile(
@@ -1604,13 +1638,11 @@ _BALLOT_UNSEALED = re.compile(
 def _read_ballot_entry(raw: bytes) -> dict | None:
     """A ballot entry read by its fixed shape, or None to read the line the general way."""
     if match := _BALLOT_CAST.fullmatch(raw):
-        sealed, token, prev, seq = match.groups()
-        return {
-            "seq": int(seq),
-            "prev": prev.decode(),
-            "kind": "ballot.cast",
-            "data": {"token": token.decode(), "sealed": sealed.decode()},
-        }
+        encrypted, sealed, token, prev, seq = match.groups()
+        data = {"token": token.decode(), "sealed": sealed.decode()}
+        if encrypted is not None:  # with a trustee
+            data["encrypted"] = encrypted.decode()
+        return {"seq": int(seq), "prev": prev.decode(), "kind": "ballot.cast", "data": data}
     if match := _BALLOT_UNSEALED.fullmatch(raw):
         ballot, choices_raw, nonce, prev, seq = match.groups()
         try:
