@@ -27,9 +27,14 @@ class Gunicorn:
     """gunicorn serving wsgi:app for one instance folder and database."""
 
     def __init__(
-        self, instance: Path, database_url: str, workers: int = 3, log: Path | None = None
+        self,
+        instance: Path,
+        database_url: str,
+        workers: int = 3,
+        log: Path | None = None,
+        port: int | None = None,
     ):
-        self.port = free_port()
+        self.port = port or free_port()  # the same port again: a server restarted
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log or instance / "gunicorn.log"
         env = dict(os.environ, VOTING_INSTANCE=str(instance), DATABASE_URL=database_url)
