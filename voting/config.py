@@ -79,6 +79,6 @@ def read_instance_config(app: Flask) -> None:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except RecursionError:
             raise ConfigError(f"{path}: not a configuration: it nests too deeply") from None
-    for name in ("DATABASE_URL", "PUBLIC_URL"):
+    for name in ("DATABASE_URL", "DATABASE_READ_URL", "PUBLIC_URL"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]

@@ -24,7 +24,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -161,13 +162,17 @@ def done_reading(session: Session) -> None:
 
 @dataclass
 class Database:
-    """The app's engines: one that reads without locks, one that writes."""
+    """The app's engines: one that reads without locks, one that writes, and the one the
+    public pages read from (a streaming replica, when DATABASE_READ_URL names one)."""
 
     engine: Engine  # the writer; migrations and backups use it too
     read_engine: Engine
+    public_engine: Engine | None = None
 
     @classmethod
-    def connect(cls, url: str, *, busy_timeout: float = 30.0) -> Database:
+    def connect(
+        cls, url: str, *, busy_timeout: float = 30.0, replica_url: str | None = None
+    ) -> Database:
         engine = make_engine(url, busy_timeout=busy_timeout)
         # Two pools: readers never hold a writer's connection, nor the other way round. On
         # PostgreSQL, readers see each statement's committed data either way (READ
@@ -175,19 +180,28 @@ class Database:
         readers = make_engine(url, busy_timeout=busy_timeout, read_only=True)
         if engine.dialect.name == "sqlite":
             engine = engine.execution_options(**{_WRITER: True})
-        return cls(engine=engine, read_engine=readers)
+        replica = make_engine(replica_url, read_only=True) if replica_url else None
+        return cls(engine=engine, read_engine=readers, public_engine=replica)
 
     def session(self) -> DatabaseSession:
         return DatabaseSession(self.read_engine, self.engine)
 
+    def public_session(self) -> DatabaseSession:
+        """Reads from the replica if there is one (writes still go to the primary)."""
+        return DatabaseSession(self.public_engine or self.read_engine, self.engine)
+
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+        if self.public_engine is not None:
+            self.public_engine.dispose()
 
 
 def init_app(app: Flask) -> None:
     app.extensions["voting.db"] = Database.connect(
-        app.config["DATABASE_URL"], busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"]
+        app.config["DATABASE_URL"],
+        busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"],
+        replica_url=app.config.get("DATABASE_READ_URL") or None,
     )
     app.teardown_appcontext(_close_session)
 
@@ -203,10 +217,47 @@ def get_session() -> DatabaseSession:
     return g.db_session
 
 
+# The replica's lag: 0 when it has replayed all it received, else the age of the last
+# transaction it replayed (an idle primary sends nothing, so that age alone would mislead).
+_REPLICA_LAG = text(
+    "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+)
+
+
+def read_from_replica() -> None:
+    """Make this request's session read from the replica (a public page that writes
+    nothing), unless it lags more than REPLICA_MAX_LAG seconds: then the primary serves.
+    What only the primary can tell, ask with primary_session()."""
+    replica = database().public_engine
+    if "db_session" in g or replica is None:
+        return
+    try:
+        with replica.connect() as connection:
+            lag = connection.execute(_REPLICA_LAG).scalar()
+    except OperationalError:  # the replica is down: the primary serves, slower but right
+        return
+    if lag is not None and float(lag) > float(current_app.config.get("REPLICA_MAX_LAG", 5)):
+        return
+    g.db_session = database().public_session()
+
+
+def primary_session() -> DatabaseSession:
+    """A session on the primary, whatever this request reads from; closed with the request."""
+    if "primary_session" not in g:
+        g.primary_session = database().session()
+    return g.primary_session
+
+
+def uses_replica() -> bool:
+    return database().public_engine is not None
+
+
 def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "primary_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 def alembic_config(engine: Engine) -> Config:

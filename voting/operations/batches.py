@@ -139,12 +139,11 @@ def board_entry(token_hash: bytes, sealed: str, channel: str, encrypted: str | N
     return entry
 
 
-def waiting_receipt(session: Session, code: str) -> Election | None:
-    """The election of a ballot with this receipt that is recorded but not on the board yet."""
+def recorded_receipt(session: Session, code: str) -> Election | None:
+    """The election of a ballot with this receipt, on the board or waiting for its batch:
+    asked on the primary when a page that read a replica did not find the receipt."""
     normalised = verify.normalize_receipt(code)
     if normalised is None:
         return None
-    election_id = session.scalar(
-        select(Ballot.election_id).where(Ballot.receipt == normalised, Ballot.seq.is_(None))
-    )
+    election_id = session.scalar(select(Ballot.election_id).where(Ballot.receipt == normalised))
     return session.get(Election, election_id) if election_id is not None else None

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from flask_babel import gettext as _
 
 from voting import services, verify
-from voting.db import get_session
+from voting.db import get_session, primary_session, read_from_replica, uses_replica
 from voting.models import Election
 from voting.operations import audit, batches, witnessing
 from voting.web.auth import public
@@ -23,6 +23,8 @@ from voting.web.errors import message_page
 
 bp = Blueprint("board", __name__)
 PER_PAGE = 50
+# Every page here is public and writes nothing: with a replica it serves them.
+bp.before_request(read_from_replica)
 
 
 def _election() -> Election:
@@ -164,11 +166,18 @@ def _receipt_proof(code: str):
     return dataclasses.replace(found, checkpoint=cosigned)
 
 
+def _recorded(code: str) -> bool:
+    """Not on the board this page reads, but cast: waiting for its batch, or (read from a
+    replica that lags) already on the primary's board. Either way "not yet visible"."""
+    primary = primary_session() if uses_replica() else get_session()
+    return batches.recorded_receipt(primary, code) is not None
+
+
 @bp.get("/board/receipt/<code>")
 @public
 def receipt(code: str):
     found = _receipt_proof(code)
-    if found is None and batches.waiting_receipt(get_session(), code) is not None:
+    if found is None and _recorded(code):
         return message_page(
             _("Your ballot is recorded"),
             _(
@@ -197,8 +206,7 @@ def receipt(code: str):
 def receipt_json(code: str):
     found = _receipt_proof(code)
     if found is None:
-        waiting = batches.waiting_receipt(get_session(), code)
-        if waiting is not None:
+        if _recorded(code):
             # Accepted, not yet on the board: it comes with the next batch.
             return jsonify({"receipt": verify.normalize_receipt(code), "status": "pending"}), 202
         return jsonify({"error": "no ballot has this receipt code"}), 404

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from voting import services, verify
 from voting.certificate import make_certificate
-from voting.db import get_session
+from voting.db import get_session, read_from_replica
 from voting.domain.spreadsheet import BOM, CsvLines
 from voting.models import Election
 from voting.operations import audit, sealed
@@ -21,6 +21,7 @@ from voting.web.charts import bars_chart
 from voting.web.common import election_or_404, pdf_response
 
 bp = Blueprint("results", __name__, url_prefix="/results")
+bp.before_request(read_from_replica)  # public pages that write nothing
 
 
 def _final(slug: str) -> tuple[Election, dict]:

@@ -17,7 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from voting import services
-from voting.db import get_session, writing
+from voting.db import get_session, read_from_replica, writing
 from voting.domain.public_address import PublicUrlMissing
 from voting.errors import VotingError
 from voting.models import Election
@@ -96,6 +96,7 @@ def _view(election: Election) -> dict:
 @bp.get("/<slug>")
 @public
 def show(slug: str):
+    read_from_replica()  # the projector and the room's phones: read from a replica if any
     return render_template("stage/stage.html", **_view(election_or_404(slug)))
 
 
@@ -103,6 +104,7 @@ def show(slug: str):
 @public
 def feed(slug: str):
     """What the page polls: turnout always; of each award only what has been revealed."""
+    read_from_replica()
     view = _view(election_or_404(slug))
     state: RevealState = view["state"]
     return jsonify(
