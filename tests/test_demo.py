@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.server import ROOT, HttpVoter, free_port
+from tests.server import ROOT, HttpVoter, free_port, free_ports
 
 
 def demo_env(instance: Path) -> dict[str, str]:
@@ -72,7 +72,8 @@ def test_demo_with_witnesses_and_a_trustee(tmp_path):
     """`voting demo --witnesses 2 --trustee`: two witness processes of the one-file verifier
     cosign each checkpoint, the board file carries the cosignatures and verifies with them;
     ballots are encrypted, and two of the three shares the demo wrote open them at close."""
-    port, witness_port = free_port(), free_port()
+    witness_port = free_ports(2)
+    port = next(p for p in iter(free_port, 0) if p not in (witness_port, witness_port + 1))
     instance = tmp_path / "instance"
     log = (tmp_path / "demo.log").open("w+")
     command = [sys.executable, "-m", "voting", "demo", "--port", str(port), "--witnesses", "2"]
