@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from uuid import uuid4
 
 import pytest
 import requests
@@ -32,9 +33,8 @@ def test_two_servers_behind_nginx_lose_nothing_when_one_is_killed(
 ):
     if database_url.startswith("sqlite"):
         pytest.skip("several app servers share one PostgreSQL database")
-    shared_config(
-        instance_path, '\nTRUSTED_PROXIES = 1\nRATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379"\n'
-    )
+    limits = f'RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379"\nRATELIMIT_KEY_PREFIX = "{uuid4()}"'
+    shared_config(instance_path, f"\nTRUSTED_PROXIES = 1\n{limits}\n")
     election = elections.create(attendees=VOTERS)
     ballots = [cast_ready(app, token) for token in election.tokens]
     # A second server: its own instance folder holding the same config.toml and keys.
@@ -58,6 +58,17 @@ def test_two_servers_behind_nginx_lose_nothing_when_one_is_killed(
         # Both servers' timers publish batches; the close publishes the rest, once.
         board = requests.get(proxy.url + "/board.jsonl", timeout=60).content
         assert verify.verify_board(board.splitlines(keepends=True), partial=True).ballots > 0
+        # A guesser whose forged links land on both servers in turn is counted once, in Redis.
+        guesses = [
+            requests.get(
+                f"{server.url}/v/ecc2016.{'A' * 20}{n:02d}.{'B' * 43}",
+                headers={"X-Forwarded-For": "203.0.113.7"},
+                timeout=10,
+            ).status_code
+            for n in range(40)
+            for server in [(first, second)[n % 2]]
+        ]
+        assert guesses[:30] == [404] * 30 and guesses[30:] == [429] * 10
     finally:
         proxy.stop()
         first.stop()
