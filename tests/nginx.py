@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.server import free_port
+from tests.server import free_port, stop_process
 
 CONFIG = """\
 worker_processes 1;
@@ -89,9 +89,4 @@ class Nginx:
         return self.error_log.read_text(errors="replace") if self.error_log.exists() else ""
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)

@@ -39,6 +39,16 @@ def free_ports(count: int) -> int:
                 probe.close()
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Ask a server to stop; kill it if it has not within ten seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Gunicorn:
     """gunicorn serving wsgi:app for one instance folder and database."""
 
@@ -104,12 +114,7 @@ class Gunicorn:
         self._log.close()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 

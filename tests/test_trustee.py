@@ -251,8 +251,10 @@ def test_a_server_that_encrypts_other_choices_than_it_seals_is_caught(
     assert invoke(runner, "open")[0] == 0
     honest = trustee_key.encrypt
 
-    def lying(key, awards, token_hash, choices, nonce):
-        return honest(key, awards, token_hash, {**choices, "best-manager": "celia-moor"}, nonce)
+    def lying(key, awards, token_hash, opening):
+        told = json.loads(opening)
+        told["choices"]["best-manager"] = "celia-moor"
+        return honest(key, awards, token_hash, verify.canonical_json(told))
 
     monkeypatch.setattr(trustee_key, "encrypt", lying)
     tokens = elections.tokens("test-awards")

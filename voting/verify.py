@@ -91,7 +91,17 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 def seal_choices(choices: dict[str, object], nonce: str) -> str:
     """The commitment a sealed ballot carries: SHA-256 of its choices and a random nonce."""
-    return hashlib.sha256(canonical_json({"choices": choices, "nonce": nonce})).hexdigest()
+    return seal_of(ballot_opening(choices, nonce))
+
+
+def ballot_opening(choices: dict[str, object], nonce: str) -> bytes:
+    """A ballot's choices with the nonce of its seal, as sealed (and, with a trustee, as
+    encrypted): canonical JSON."""
+    return canonical_json({"choices": choices, "nonce": nonce})
+
+
+def seal_of(opening: bytes) -> str:
+    return hashlib.sha256(opening).hexdigest()
 
 
 # --- RFC 6962 Merkle tree -----------------------------------------------------------------------

@@ -237,8 +237,9 @@ def bring_trustee_share(
 ) -> tuple[trustee_shares.ShareCount, verify.Checkpoint | None]:
     """Keep a juror's share; the one that makes K opens the ballots there and then: the
     checkpoint that fingerprints the sealed tally is returned then."""
+    share = trustee_shares.read_share_file(data)
     with writing(session):
-        count = trustee_shares.bring_share(session, actor, election, data, services.now())
+        count = trustee_shares.bring_share(session, actor, election, share, services.now())
     if not count.enough:
         return count, None
     return count, open_ballots(session, actor, election)[1]
@@ -261,8 +262,9 @@ def open_ballots(
             )
     else:
         private = trustee_shares.read_private_key(session, election, private_key_file)
-    opened = trustee_shares.decrypt_ballots(session, election, private)
+    ballots = trustee_shares.sealed_ballots(session, election)
     done_reading(session)
+    opened = trustee_shares.decrypt_ballots(ballots, private)
     with writing(session):
         return elections.open_ballots(
             session, actor, election, opened, services.signer(), services.now()

@@ -188,12 +188,13 @@ def cast_ballot(
     categories = ballot_layout(session, election)
     choices = parse_choices(categories, submitted)
     nonce = secrets.token_hex(16)
-    sealed = verify.seal_choices(choices, nonce)
+    opening = verify.ballot_opening(choices, nonce)
+    sealed = verify.seal_of(opening)
     key = trustee_key.public_key(election)
     encrypted = None
     if key is not None:  # only the ciphertext is kept: the answers wait for the jury's key
         awards = [c.slug for c in categories]
-        encrypted = trustee_key.encrypt(key, awards, ballot_pass.token_hash, choices, nonce)
+        encrypted = trustee_key.encrypt(key, awards, ballot_pass.token_hash, opening)
     entry = board_entry(ballot_pass.token_hash, sealed, channel, encrypted)
     receipt = verify.ballot_receipt(entry)
     ballot_id = secrets.token_bytes(16)  # random: no key that orders ballots by time

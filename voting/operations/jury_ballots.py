@@ -108,9 +108,10 @@ def cast_jury_ballot(
         raise InvalidChoice(N_("no valid choice for %(award)s"), award=award)
     choices = parse_choices([category], {award: answer})
     nonce = secrets.token_hex(16)
-    sealed = verify.seal_choices(choices, nonce)
+    opening = verify.ballot_opening(choices, nonce)
+    sealed = verify.seal_of(opening)
     key = trustee_key.public_key(election)
-    encrypted = trustee_key.encrypt_jury(key, juror, award, choices, nonce) if key else None
+    encrypted = trustee_key.encrypt_jury(key, juror, award, opening) if key else None
     ballot = JuryBallot(
         election_id=election.id,
         juror=juror,

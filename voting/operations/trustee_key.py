@@ -95,20 +95,17 @@ def seat_trustee(election: Election) -> list[tuple[str, dict]]:
 
 
 def encrypt(
-    key: verify.TrusteeKey, awards: Sequence[str], token_hash: bytes, choices: dict, nonce: str
+    key: verify.TrusteeKey, awards: Sequence[str], token_hash: bytes, opening: bytes
 ) -> str:
-    """An audience ballot's choices and nonce, encrypted to the trustee key at cast."""
+    """An audience ballot's opening (verify.ballot_opening: its choices and the nonce of its
+    seal), encrypted to the trustee key at cast."""
     context = verify.ballot_context(key.election, token_hash.hex(), awards)
-    return verify.encrypt_ballot(key.public_key, _plaintext(choices, nonce), context)
+    return verify.encrypt_ballot(key.public_key, opening, context)
 
 
-def encrypt_jury(key: verify.TrusteeKey, juror: str, award: str, choices: dict, nonce: str) -> str:
+def encrypt_jury(key: verify.TrusteeKey, juror: str, award: str, opening: bytes) -> str:
     context = verify.jury_ballot_context(key.election, juror, award)
-    return verify.encrypt_ballot(key.public_key, _plaintext(choices, nonce), context)
-
-
-def _plaintext(choices: dict, nonce: str) -> bytes:
-    return verify.canonical_json({"choices": choices, "nonce": nonce})
+    return verify.encrypt_ballot(key.public_key, opening, context)
 
 
 def awaiting_shares(session: Session, election: Election) -> bool:

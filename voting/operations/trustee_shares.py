@@ -55,17 +55,21 @@ def share_count(session: Session, election: Election) -> ShareCount | None:
     return ShareCount(brought or 0, key.threshold, key.shares)
 
 
-def bring_share(
-    session: Session, actor: str, election: Election, text: str | bytes, now: datetime
-) -> ShareCount:
-    """Keep one juror's checked share until enough are here to rebuild the key."""
-    key = _key_awaiting_shares(session, election)
+def read_share_file(text: str | bytes) -> verify.TrusteeShare:
+    """A juror's share file as `verify.py trustee keygen` writes it."""
     try:
-        share = verify.TrusteeShare.from_json(json.loads(text))
+        return verify.TrusteeShare.from_json(json.loads(text))
     except (ValueError, UnicodeDecodeError):
         raise TrusteeRefused(
             N_("this is not a key share file (trustee-ELECTION-share-N.json)")
         ) from None
+
+
+def bring_share(
+    session: Session, actor: str, election: Election, share: verify.TrusteeShare, now: datetime
+) -> ShareCount:
+    """Keep one juror's checked share until enough are here to rebuild the key."""
+    key = _key_awaiting_shares(session, election)
     if share.election != election.slug:
         raise TrusteeRefused(
             N_("this share belongs to the election %(other)s, not %(election)s"),
@@ -146,35 +150,56 @@ class OpenedBallots:
     jury: list[tuple[str, str, dict, str]]  # juror, award, choices, nonce
 
 
-def decrypt_ballots(session: Session, election: Election, private: bytes) -> OpenedBallots:
-    """Decrypt every ballot (slow: run it with no write open) and check each against its
-    seal, so that what is counted is what the board committed to."""
+@dataclass(frozen=True)
+class SealedBallots:
+    """Every ballot's ciphertext with what it is bound to and the seal it must open to."""
+
+    key: verify.TrusteeKey
+    audience: list[tuple[bytes, bytes, str, str]]  # ballot id, context, ciphertext, seal
+    jury: list[tuple[str, str, bytes, str, str]]  # juror, award, context, ciphertext, seal
+
+
+def sealed_ballots(session: Session, election: Election) -> SealedBallots:
+    """Read every ballot's ciphertext (fast); decrypting them is decrypt_ballots, with
+    nothing open."""
     key = _key_awaiting_shares(session, election)
     awards = [c.slug for c in load_categories(session, election)]
-    audience = []
-    for ballot_id, token, seal, ciphertext in session.execute(
-        select(Ballot.ballot_id, Ballot.token_hash, Ballot.sealed, Ballot.encrypted).where(
-            Ballot.election_id == election.id
+    audience = [
+        (ballot_id, verify.ballot_context(key.election, token.hex(), awards), text or "", seal)
+        for ballot_id, token, seal, text in session.execute(
+            select(Ballot.ballot_id, Ballot.token_hash, Ballot.sealed, Ballot.encrypted).where(
+                Ballot.election_id == election.id
+            )
         )
-    ):
-        context = verify.ballot_context(key.election, token.hex(), awards)
-        choices, nonce = _open(private, ciphertext, context, seal)
-        audience.append((ballot_id, choices, nonce))
-    jury = []
-    for juror, award, seal, ciphertext in session.execute(
-        select(JuryBallot.juror, JuryBallot.award, JuryBallot.sealed, JuryBallot.encrypted).where(
-            JuryBallot.election_id == election.id
+    ]
+    jury = [
+        (juror, award, verify.jury_ballot_context(key.election, juror, award), text or "", seal)
+        for juror, award, seal, text in session.execute(
+            select(
+                JuryBallot.juror, JuryBallot.award, JuryBallot.sealed, JuryBallot.encrypted
+            ).where(JuryBallot.election_id == election.id)
         )
-    ):
-        context = verify.jury_ballot_context(key.election, juror, award)
-        choices, nonce = _open(private, ciphertext, context, seal)
-        jury.append((juror, award, choices, nonce))
-    return OpenedBallots(key, private, audience, jury)
+    ]
+    return SealedBallots(key, audience, jury)
 
 
-def _open(private: bytes, ciphertext: str | None, context: bytes, seal: str) -> tuple[dict, str]:
+def decrypt_ballots(ballots: SealedBallots, private: bytes) -> OpenedBallots:
+    """Decrypt every ballot (slow: run it with no transaction open) and check each against
+    its seal, so that what is counted is what the board committed to."""
+    audience = [
+        (ballot_id, *_open(private, text, context, seal))
+        for ballot_id, context, text, seal in ballots.audience
+    ]
+    jury = [
+        (juror, award, *_open(private, text, context, seal))
+        for juror, award, context, text, seal in ballots.jury
+    ]
+    return OpenedBallots(ballots.key, private, audience, jury)
+
+
+def _open(private: bytes, ciphertext: str, context: bytes, seal: str) -> tuple[dict, str]:
     try:
-        opened = json.loads(verify.decrypt_ballot(private, ciphertext or "", context))
+        opened = json.loads(verify.decrypt_ballot(private, ciphertext, context))
         choices, nonce = opened["choices"], opened["nonce"]
     except (verify.TrusteeError, ValueError, KeyError, TypeError):
         raise VotingError(
