@@ -329,6 +329,13 @@ def test_the_console_and_the_jury_pages_do_it_all_through_the_web(
     assert "key shares have opened the ballots" in flashed(organiser, refused)
     assert "The private key file" in organiser.get(f"/admin?election={slug}").get_data(as_text=True)
     share_path = f"/jury/trustee/share?election={slug}"
+    desk = staff_client(app, runner, "desk", "dora")  # a help-desk account cannot bring one
+    refused = desk.post(
+        share_path,
+        data={"csrf_token": csrf_of(desk, "/desk"), "file": (io.BytesIO(b"{}"), "share.json")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 403
     page = flashed(maya, upload(maya, share_path, overview, public.read_bytes()))
     assert "not a key share file" in page
     page = flashed(maya, upload(maya, share_path, overview, shares[1].read_bytes()))
