@@ -6,7 +6,12 @@ SQLite cannot alter tables in place, so every migration runs in batch mode.
 from alembic import context
 from sqlalchemy import create_engine
 
-from voting import staff_models, trustee_models, witness_models  # noqa: F401 (their tables join Base.metadata)
+from voting import (  # noqa: F401
+    mail_models,
+    staff_models,
+    trustee_models,
+    witness_models,
+)
 from voting.models import Base
 
 config = context.config

@@ -23,7 +23,6 @@ from tests.helpers import ElectionFactory
 from voting import create_app
 from voting.db import make_engine, migrate
 from voting.instance import KeyStore, set_public_url, write_default_config
-from voting.mail.sending import wait_for_senders
 from voting.models import Base
 
 PG_ADMIN_URL = os.environ.get("VOTING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -109,7 +108,6 @@ def app(instance_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
         }
     )
     yield app
-    wait_for_senders()
     app.extensions["voting.db"].dispose()
 
 

@@ -17,19 +17,38 @@ from tests.server import free_port
 
 
 class Inbox:
-    """aiosmtpd handler: keeps each message; refuses recipients whose address says "bounce".
+    """aiosmtpd handler: keeps each message; refuses recipients whose address says "bounce"
+    and defers once (451) those whose address says "defer".
 
-    *delay* makes each message take that long to be accepted (a slow server).
+    *delay* makes each message take that long to be accepted (a slow server). *hold* =
+    ("RCPT" or "DATA", n) stops the n-th such command with no answer, its message kept if it
+    was DATA, until *release* is set; *holding* is set meanwhile.
     """
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, hold: tuple[str, int] | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[list[str]] = []
         self.delay = delay
+        self.hold = hold
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.deferred: set[str] = set()
+        self._seen = {"RCPT": 0, "DATA": 0}
+
+    async def _maybe_hold(self, command: str) -> None:
+        self._seen[command] += 1
+        if self.hold == (command, self._seen[command]):
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if "bounce" in address:
             return "550 5.1.1 No such mailbox here"
+        if "defer" in address and address not in self.deferred:
+            self.deferred.add(address)
+            return "451 4.7.1 Try again later"
+        await self._maybe_hold("RCPT")
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -38,7 +57,11 @@ class Inbox:
             await asyncio.sleep(self.delay)
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
         self.envelopes.append(list(envelope.rcpt_tos))
+        await self._maybe_hold("DATA")
         return "250 Message accepted"
+
+    def recipients(self) -> list[str]:
+        return [address for rcpt in self.envelopes for address in rcpt]
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
@@ -47,9 +70,11 @@ class Inbox:
 class SmtpServer:
     """*smtputf8*: whether the server offers SMTPUTF8 (addresses beyond ASCII)."""
 
-    def __init__(self, *, smtputf8: bool = True, delay: float = 0.0) -> None:
+    def __init__(
+        self, *, smtputf8: bool = True, delay: float = 0.0, hold: tuple[str, int] | None = None
+    ) -> None:
         self.port = free_port()
-        self.inbox = Inbox(delay)
+        self.inbox = Inbox(delay, hold)
         self.smtputf8 = smtputf8
         self.controller: Controller | None = None
 
@@ -109,3 +134,15 @@ def serving(app, server: SmtpServer) -> SmtpServer:
         PUBLIC_URL="http://vote.test",
     )
     return server
+
+
+def send_queue(app):  # type: ignore[no-untyped-def]
+    """Do what a mail worker does: send every queued message that is due; its summary."""
+    from voting.mail import worker
+
+    with app.app_context():
+        session = app.extensions["voting.db"].session()
+        try:
+            return worker.send_due(app, session)
+        finally:
+            session.close()

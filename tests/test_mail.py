@@ -56,7 +56,7 @@ def test_server_down_marks_failures_with_reason_and_rerun_sends_only_those(
     smtp.stop()
     result = runner.invoke(args=["tokens", "send"])
     assert result.exit_code == 1
-    assert "0 sent, 3 failed" in result.output
+    assert "0 sent, 0 failed, 3 to be retried" in result.output
     assert "cannot reach the mail server 127.0.0.1" in result.output
     assert "Connection refused" in result.output
     smtp.start()

@@ -1,22 +1,14 @@
 """Email that arrives: addresses beyond ASCII, servers with and without SMTPUTF8, the
-organiser's words in the message, and a sender killed mid-run that leaves nobody stuck."""
+organiser's words in the message (a worker killed mid-send: tests/test_mail_worker.py)."""
 
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from sqlalchemy import select
 
 from tests.helpers import EXAMPLE_TOML
-from tests.server import ROOT
-from tests.smtp import SmtpServer, serving
+from tests.smtp import SmtpServer, send_queue, serving
 from voting.db import get_session
-from voting.instance import set_public_url
 from voting.models import ActivityRecord, Attendee
 
 PEOPLE = (
@@ -92,43 +84,6 @@ def test_without_smtputf8_one_attendee_fails_and_the_rest_are_sent(app, runner, 
     assert found["bo@bücher.example"][0] == found["ann@example.org"][0] == "sent"
 
 
-def test_a_sender_killed_mid_run_leaves_nobody_stuck(app, runner, elections, instance_path):
-    """`voting tokens send` is SIGKILLed while it waits on the mail server; the next run,
-    once the claim has expired, sends to everyone the first run did not finish."""
-    elections.create(attendees=12)
-    server = SmtpServer(delay=0.4)
-    server.start()
-    with (instance_path / "config.toml").open("a", encoding="utf-8") as config:
-        config.write(
-            f'SMTP_HOST = "127.0.0.1"\nSMTP_PORT = {server.port}\nSMTP_TIMEOUT = 1\n'
-            "MAIL_RATE = 1000\n"
-        )
-    set_public_url(instance_path, "http://vote.test")
-    command = [sys.executable, "-m", "voting", "tokens", "send"]
-    env = dict(os.environ)
-    try:
-        sender = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
-        while len(server.inbox.messages) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)  # mid-message: one attendee is claimed, its message in flight
-        sender.send_signal(signal.SIGKILL)
-        sender.wait()
-        stuck = [email for email, (status, _) in statuses(app).items() if status == "sending"]
-        assert stuck, "the kill should have left a claim behind"
-        time.sleep(8.5)  # the claim expires: six times the one-second time-out, and two
-        rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    finally:
-        server.stop()
-    assert rerun.returncode == 0, rerun.stderr
-    found = statuses(app)
-    assert {status for status, _ in found.values()} == {"sent"}, found
-    delivered = {address for rcpt in server.inbox.envelopes for address in rcpt}
-    assert delivered == set(found)
-
-
 def test_the_console_edits_the_words_previews_tests_and_reminds(app, runner, elections):
     from tests.helpers import vote_with_client
     from tests.staff import csrf_of, staff_client
@@ -161,18 +116,16 @@ def test_the_console_edits_the_words_previews_tests_and_reminds(app, runner, ele
         assert "Welcome to Brussels." in body and "/v/" not in body  # an example, no ballot
         vote_with_client(app.test_client(), election.tokens[0], PICK)
         organiser.post("/admin/emails/remind", data={"csrf_token": token, "every": "24"})
-        from voting.mail.sending import wait_for_senders
-
-        wait_for_senders()
+        send_queue(app)
         reminded = [m for m in server.inbox.messages if str(m["Subject"]).startswith("Reminder")]
         assert sorted(str(m["To"]) for m in reminded) == [
             f"Attendee {n} <attendee{n}@example.org>" for n in (2, 3, 4)
         ]
         # Within the interval nobody is reminded twice.
         again = runner.invoke(args=["tokens", "remind", "--every", "24"])
-        assert "reminders: 0 sent" in again.output
+        assert "reminders: 0 queued" in again.output
         with app.app_context():
             actions = get_session().scalars(select(ActivityRecord.action)).all()
-        assert "reminders emailed" in actions and "test email sent" in actions
+        assert "reminders queued" in actions and "test email sent" in actions
     finally:
         server.stop()

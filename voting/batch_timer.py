@@ -1,6 +1,7 @@
 """The app's own timers. The board's batches: ballots that wait while nobody casts are
 published within BATCH_SECONDS (once at least BATCH_MINIMUM wait), not only at the next cast.
-The witnesses: each new checkpoint is submitted within a second of its commit.
+The witnesses: each new checkpoint is submitted within a second of its commit. The mail
+queue: what is due is sent within a second (voting/mail/worker.py).
 
 Each serving process runs them, started where it serves (wsgi.py in every gunicorn worker,
 `voting demo`); commands and apps made for tests start none. Several timers, on several
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from voting import services, witness_client
 from voting.db import DatabaseSession, writing
+from voting.mail import worker
 from voting.models import Election
 from voting.operations import batches
 
@@ -72,8 +74,9 @@ _started = threading.Lock()
 
 def start(app: Flask) -> None:
     """Start this process's timers once, unless the instance turned them off (BATCH_TIMER =
-    false): the board's batches (a cast or the close also publishes them) and the
-    submissions to witnesses (voting/witness_client.py)."""
+    false): the board's batches (a cast or the close also publishes them), the
+    submissions to witnesses (voting/witness_client.py), and the mail queue unless
+    MAIL_WORKER = "separate" leaves it to `voting worker` processes."""
     if not app.config.get("BATCH_TIMER"):
         return
     with _started:
@@ -83,3 +86,5 @@ def start(app: Flask) -> None:
     interval = max(1.0, float(app.config["BATCH_SECONDS"]) / 3)
     Ticker(app, "voting-batches", interval, publish_due_batches).start()
     Ticker(app, "voting-witnesses", 1.0, witness_client.submit_due).start()
+    if app.config.get("MAIL_WORKER", "app") != "separate":
+        Ticker(app, "voting-mail", 1.0, lambda session: worker.send_due(app, session)).start()

@@ -38,6 +38,10 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LIMIT_INVALID_TOKENS": "30 per 10 minutes",
     "LIMIT_LOGIN_FAILURES": "10 per 15 minutes",
+    # Open registration (/register/<election>): every request counts, per client address
+    # (a hall of 350 behind one public IP passes) and per mailbox however it is spelled.
+    "LIMIT_REGISTRATIONS_PER_CLIENT": "500 per 10 minutes",
+    "LIMIT_REGISTRATIONS_PER_ADDRESS": "3 per hour",
     # Cast ballots join the public board in shuffled batches of BATCH_SIZE, or after
     # BATCH_SECONDS with at least BATCH_MINIMUM waiting (the close takes the rest). Fewer than
     # 10 would let a batch name its voters; voting/safety.py refuses it outside tests.
@@ -45,6 +49,13 @@ DEFAULTS: dict[str, object] = {
     "BATCH_SECONDS": 30,
     "BATCH_MINIMUM": 10,
     "BATCH_TIMER": True,  # each serving process publishes due batches (voting/batch_timer.py)
+    # Who sends the mail queue: "app" (each serving process's timer, as well as any `voting
+    # worker`), or "separate" (only `voting worker` processes).
+    "MAIL_WORKER": "app",
+    # A message the mail server deferred (4xx, unreachable) is tried again after
+    # MAIL_RETRY_SECONDS, doubled each time (at most an hour), MAIL_ATTEMPTS times in all.
+    "MAIL_RETRY_SECONDS": 30,
+    "MAIL_ATTEMPTS": 6,
     # How often the dashboard and the stage remote update their figures in place (live.js).
     "LIVE_UPDATE_SECONDS": 10,
 }

@@ -18,8 +18,8 @@ from voting.db import DatabaseSession, done_reading, writing
 from voting.domain.import_plan import ImportPlan
 from voting.domain.roster import Roster, RosterError, parse_roster
 from voting.errors import N_, StateError, VotingError
-from voting.mail.notices import send_participation_notices
-from voting.mail.sending import tell_of_new_card
+from voting.mail.notices import queue_participation_notices
+from voting.mail.sending import queue_new_card_notice
 from voting.models import Attendee, Election
 from voting.operations import (
     attendees,
@@ -118,7 +118,7 @@ def reprint_card(
             raise StateError(N_("this card was just printed at another desk; print it again"))
         personal_ballots.reissue(session, actor, election, attendee, key, services.now())
         tokens.record_personal_cards(session, actor, election, 1, services.now(), attendee=attendee)
-    tell_of_new_card(session, actor, election, attendee)
+        queue_new_card_notice(session, actor, election, attendee)
     return PrintedCards(pdf=pdf, count=1)
 
 
@@ -197,7 +197,7 @@ def close_voting(
     keep_delivery_key: bool = False,
     notify: bool = False,
 ) -> elections.CloseResult:
-    """Close voting and seal the tally; then, once that is committed, send the participation
+    """Close voting and seal the tally; then, once that is committed, queue the participation
     notices if asked (the key alone can tell who voted), and destroy the delivery key.
 
     From then on nobody can link a ballot to an attendee. Destroying the key is logged
@@ -213,7 +213,7 @@ def close_voting(
             keep_delivery_key=keep_delivery_key,
         )
     if notify:
-        notices = send_participation_notices(session, actor, election, final=not keep_delivery_key)
+        notices = queue_participation_notices(session, actor, election, final=not keep_delivery_key)
         result = dataclasses.replace(result, notices=notices)
     if keep_delivery_key or not services.keys().destroy_delivery_key(election.slug):
         return result

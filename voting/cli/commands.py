@@ -16,6 +16,7 @@ def register_commands(app: Flask) -> None:
         tokens,
         trustee,
         users,
+        worker,
     )
 
     for command in (
@@ -31,6 +32,7 @@ def register_commands(app: Flask) -> None:
         instance.backup_command,
         results.results_group,
         users.users_group,
+        worker.worker_command,
         demo.demo_command,
     ):
         app.cli.add_command(command)

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from voting import services, verify, workflows
 from voting.cli.common import COMMAND_LINE, election_option, fail_lines, operation
 from voting.db import get_session, writing
 from voting.domain.definition import DefinitionError, parse_definition
+from voting.mail.sending import work_election
 from voting.operations.elections import find_election, load_election, open_election
 from voting.operations.results import eligible_count, tally, turnout
 
@@ -108,7 +110,8 @@ def close_command(election_slug: str | None, keep_delivery_key: bool, notify: bo
     else:
         click.echo(verify.fingerprint_line("sealed", closed))
     if result.notices is not None:
-        click.echo(f"participation notices: {result.notices}")
+        sent = work_election(current_app._get_current_object(), session, election)  # type: ignore[attr-defined]
+        click.echo(f"participation notices: {result.notices} queued; {sent}")
     if keep_delivery_key:
         click.echo("the delivery key was kept, as asked", err=True)
     elif result.delivery_key_destroyed:

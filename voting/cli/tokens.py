@@ -14,9 +14,10 @@ from flask.cli import AppGroup
 from voting import services, workflows
 from voting.cards import LAYOUTS
 from voting.cli.common import COMMAND_LINE, election_option, operation, write_atomically
-from voting.db import done_reading, get_session
+from voting.db import get_session
 from voting.domain.spreadsheet import CsvLines
-from voting.mail.sending import send_links, send_reminders
+from voting.mail.sending import queue_links, queue_reminders, work_election
+from voting.mail.worker import WorkSummary
 from voting.operations import delivery
 from voting.operations.elections import find_election
 from voting.operations.tokens import MAX_CARDS, personal_links
@@ -97,39 +98,42 @@ def tokens_cards(
 @election_option
 @operation
 def tokens_send(failed_only: bool, election_slug: str | None) -> None:
-    """Email every attendee their ballot link (resumable: sends only what is not sent yet)."""
+    """Email every attendee their ballot link (resumable: sends only what is not sent yet).
+
+    The links are queued, then sent from here with progress; a running `voting worker` (or
+    the app's own) shares the queue and may send some of them."""
     session = get_session()
     election = find_election(session, election_slug)
-    services.keys().delivery_key(election.slug)  # fail early, before any message
-    done_reading(session)  # the sender writes in its own session; read its results afresh
-    bar: list = []
-
-    def start(total: int) -> None:
-        bar.append(click.progressbar(length=total, label="Sending ballot links", file=sys.stderr))
-        bar[0].__enter__()
-
-    try:
-        summary = send_links(
-            current_app._get_current_object(),  # type: ignore[attr-defined]
-            election.id,
-            actor=COMMAND_LINE,
-            failed_only=failed_only,
-            on_start=start,
-            on_message=lambda: bar[0].update(1),
-        )
-    finally:
-        if bar:
-            bar[0].__exit__(None, None, None)
+    queued = queue_links(session, COMMAND_LINE, election, failed_only=failed_only)
+    summary = _work_with_progress(session, election, queued.count, "Sending ballot links")
     counts = delivery.counts(session, election)
     click.echo(
-        f"{summary.sent} sent, {summary.failed} failed now; "
-        f"in all {counts['sent']} sent, {counts['failed']} failed, {counts['pending']} pending"
+        f"{queued.count} queued; {summary} now; in all {counts['sent']} sent, "
+        f"{counts['failed']} failed, {counts['queued']} queued, {counts['pending']} pending"
     )
-    if summary.failed:
+    if counts["uncertain"]:
+        click.echo(
+            f"{counts['uncertain']} uncertain (the sender stopped while the mail server "
+            "answered): resend them from the desk if they did not arrive",
+            err=True,
+        )
+    if summary.failed or summary.retrying:
         for email, detail in delivery.failures(session, election):
             click.echo(f"failed: {email}: {detail}", err=True)
         raise click.ClickException(
-            f"{counts['failed']} message(s) failed; run `voting tokens send` again to retry them"
+            f"{counts['failed']} message(s) failed, {summary.retrying} deferred; run "
+            "`voting tokens send` again to retry them now (a worker retries the deferred later)"
+        )
+
+
+def _work_with_progress(session, election, total: int, label: str) -> WorkSummary:  # type: ignore[no-untyped-def]
+    """Work the election's queue from the command line, with a progress bar on stderr."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        return work_election(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            session,
+            election,
+            on_message=lambda _state: bar.update(1),
         )
 
 
@@ -148,14 +152,8 @@ def tokens_remind(hours: float, election_slug: str | None) -> None:
     """Email a reminder to attendees whose personal ballot is still unused (while open)."""
     session = get_session()
     election = find_election(session, election_slug)
-    services.keys().delivery_key(election.slug)  # fail early, before any message
-    done_reading(session)
-    summary = send_reminders(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        election.id,
-        actor=COMMAND_LINE,
-        every=timedelta(hours=hours),
-    )
-    click.echo(f"reminders: {summary}")
+    queued = queue_reminders(session, COMMAND_LINE, election, every=timedelta(hours=hours))
+    summary = _work_with_progress(session, election, queued.count, "Sending reminders")
+    click.echo(f"reminders: {queued.count} queued; {summary}")
     if summary.failed:
         raise click.ClickException(f"{summary.failed} reminder(s) failed; run it again to retry")

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pycountry
 
 from voting import verify
-from voting.domain.table_reader import LANGUAGE_CODE, TableReader
+from voting.domain.registration import Registration, read_registration
+from voting.domain.table_reader import TableReader
 from voting.domain.trust import WitnessDefinition, read_witnesses
 
 TIE_RULES = {
@@ -117,6 +118,7 @@ class ElectionDefinition:
     witnesses: tuple[WitnessDefinition, ...] = ()
     witness_quorum: int = 0
     trustee: bool = False  # choices encrypted to the jury's key, opened by K of its shares
+    registration: Registration = field(default_factory=Registration)  # "open": by email
 
     def to_board(self) -> dict:
         """The definition as published on the board: plain JSON values, UTC times."""
@@ -131,6 +133,9 @@ class ElectionDefinition:
         place = {"place": self.place} if self.place else {}  # boards before it stay the same
         reveal = {"reveal": self.reveal} if self.reveal != "stage" else {}
         trustee = {"trustee": True} if self.trustee else {}
+        registration = (
+            {"registration": self.registration.to_board()} if self.registration.is_open else {}
+        )
         witnesses = (
             {
                 "witnesses": [w.to_board() for w in self.witnesses],
@@ -150,6 +155,7 @@ class ElectionDefinition:
                 **place,
                 **reveal,
                 **trustee,
+                **registration,
                 **languages,
                 **witnesses,
                 "categories": [
@@ -226,6 +232,8 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
             "languages",
             "witness_quorum",
             "trustee",
+            "registration",
+            "registration_fold",
         },
         ELECTION_TEXTS,
     )
@@ -245,12 +253,13 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
     if reveal not in REVEAL_MODES:
         reader.fail("election.reveal", f"must be one of {', '.join(REVEAL_MODES)}")
     trustee = reader.flag(election, "election", "trustee")
+    registration = read_registration(reader, election)
     opens_at = reader.moment(election, "opens_at", zone)
     closes_at = reader.moment(election, "closes_at", zone)
     if opens_at and closes_at and closes_at <= opens_at:
         reader.fail("election.closes_at", "must be later than opens_at")
 
-    languages = _read_languages(reader, election.get("languages"))
+    languages = reader.languages(election.get("languages"), "election.languages")
     raw_categories = document.get("categories")
     if draft and raw_categories in (None, []):
         categories: tuple[CategoryDefinition, ...] = ()
@@ -278,18 +287,8 @@ def read_definition(document: dict, *, draft: bool = False) -> ElectionDefinitio
         witnesses=witnesses,
         witness_quorum=quorum,
         trustee=trustee is True,
+        registration=registration,
     )
-
-
-def _read_languages(reader: TableReader, raw: object) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(
-        isinstance(code, str) and LANGUAGE_CODE.match(code) for code in raw
-    ):
-        reader.fail("election.languages", 'must be a list of two-letter codes, like ["en", "fr"]')
-        return ()
-    return tuple(dict.fromkeys(raw))
 
 
 def _read_mail(reader: TableReader, raw: object) -> MailTexts | None:

@@ -88,6 +88,17 @@ class TableReader:
             self.fail(where, f"is longer than {limit} characters")
         return value
 
+    def languages(self, raw: object, where: str) -> tuple[str, ...]:
+        """A list of two-letter language codes, each once, in the file's order."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not all(
+            isinstance(code, str) and LANGUAGE_CODE.match(code) for code in raw
+        ):
+            self.fail(where, 'must be a list of two-letter codes, like ["en", "fr"]')
+            return ()
+        return tuple(dict.fromkeys(raw))
+
     def flag(self, table: dict, path: str, key: str) -> bool | None:
         """A true-or-false setting; None when it is not given (or not true or false)."""
         value = table.get(key)

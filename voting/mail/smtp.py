@@ -10,6 +10,7 @@ import contextlib
 import smtplib
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
@@ -18,7 +19,14 @@ SECURITY = ("starttls", "ssl", "none")
 
 
 class MailError(Exception):
-    """A message could not be sent; str(error) is the reason, in the mail server's words."""
+    """A message could not be sent; str(error) is the reason, in the mail server's words.
+    *permanent*: the server refused it for good (a 5xx answer), so trying again is useless.
+    *uncertain*: the connection broke while the text was going: it may have arrived."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, uncertain: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)
@@ -67,12 +75,42 @@ def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+class _HookedData:
+    """An SMTP connection that calls *before_data* once the envelope is accepted and just
+    before the message's text goes: the queue marks the message "handed" there."""
+
+    before_data: Callable[[], None] | None = None
+
+    def data(self, msg):  # type: ignore[no-untyped-def]
+        if self.before_data is not None:
+            self.before_data()
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _SMTP(_HookedData, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_HookedData, smtplib.SMTP_SSL):
+    pass
+
+
 class Mailer:
     """One SMTP connection, opened when first needed and reopened after the server drops it."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _SMTP | _SMTP_SSL | None = None
 
     def __enter__(self) -> Mailer:
         return self
@@ -85,15 +123,15 @@ class Mailer:
     ) -> None:
         self.close()
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTP_SSL:
         s = self.settings
         try:
             if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: _SMTP | _SMTP_SSL = _SMTP_SSL(
                     s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                smtp = _SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
             if s.username:
@@ -104,22 +142,42 @@ class Mailer:
             ) from None
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
-        """Send one message or raise MailError with the server's reason."""
+    def send(self, message: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
+        """Send one message or raise MailError with the server's reason; *before_data* is
+        called once the server accepted the envelope, just before the text goes."""
+        handed = []
+
+        def handing_over() -> None:
+            handed.append(True)
+            if before_data is not None:
+                before_data()
+
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
+            self._smtp.before_data = handing_over
             try:
                 self._smtp.send_message(message)
                 return
             except smtplib.SMTPServerDisconnected:
-                self._smtp = None  # dropped between messages: reconnect once
-                if attempt == 2:
-                    raise MailError("the mail server closed the connection") from None
+                self._smtp = None
+                # Dropped between messages: reconnect once. Dropped while the text was going,
+                # it may have arrived: never send it again from here.
+                if attempt == 2 or handed:
+                    raise MailError(
+                        "the mail server closed the connection", uncertain=bool(handed)
+                    ) from None
             except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+                answered = isinstance(
+                    exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+                )
                 if isinstance(exc, OSError | socket.timeout):
                     self.close()
-                raise MailError(_reason(exc)) from None
+                raise MailError(
+                    _reason(exc),
+                    permanent=_is_permanent(exc),
+                    uncertain=bool(handed) and not answered,
+                ) from None
 
     def close(self) -> None:
         if self._smtp is not None:

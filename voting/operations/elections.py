@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from voting import verify
 from voting.domain.definition import ElectionDefinition, MailTexts
+from voting.domain.registration import registration_on_board
 from voting.domain.times import iso_utc
 from voting.domain.tokens import SLUG_PATTERN
 from voting.errors import N_, NotFound, StateError, VotingError
@@ -248,10 +249,14 @@ def open_election(
             Attendee.election_id == election.id, Attendee.withdrawn_at.is_(None)
         )
     ).all()
-    if not attendees and not session.scalar(
-        select(func.count())
-        .select_from(EligibleToken)
-        .where(EligibleToken.election_id == election.id)
+    if (
+        not attendees
+        and not registration_on_board(json.loads(election.definition)).is_open
+        and not session.scalar(
+            select(func.count())
+            .select_from(EligibleToken)
+            .where(EligibleToken.election_id == election.id)
+        )
     ):
         raise StateError(
             N_("no attendees yet: import the list with `voting attendees import FILE.csv`")
@@ -300,7 +305,7 @@ class CloseResult:
     tally: dict | None  # None while a trustee's shares are awaited
     checkpoint: verify.Checkpoint
     delivery_key_destroyed: bool = False
-    notices: object = None  # the participation notices' SendSummary, when they were sent
+    notices: int | None = None  # participation notices queued, when asked for
 
 
 def close_election(

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         language,
         limits,
         paper,
+        registration,
         results,
         security,
         setup,
@@ -60,5 +61,6 @@ def register(app: Flask) -> None:
         health.bp,
         setup.bp,
         trustee.bp,
+        registration.bp,
     ):
         app.register_blueprint(blueprint)

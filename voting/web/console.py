@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,9 +24,9 @@ from voting.cards import LAYOUTS
 from voting.db import get_session, writing
 from voting.domain.roster import RosterError
 from voting.errors import VotingError
-from voting.mail.sending import is_sending, start_in_background
+from voting.mail.sending import queue_links
 from voting.models import Election
-from voting.operations import activity, audit, delivery
+from voting.operations import activity, audit, delivery, mail_queue
 from voting.operations.attendee_changes import EDITABLE, edit_attendee, withdraw_attendee
 from voting.operations.attendees import count_attendees, find_attendees, staged_upload
 from voting.operations.elections import list_elections, open_election
@@ -80,13 +79,8 @@ def dashboard():
     election = election_from_request()
     session = get_session()
     cast = turnout(session, election)
-    sending = is_sending(election.id)
-    deliveries = delivery.counts(
-        session,
-        election,
-        services.now(),
-        delivery.stale_claim(float(current_app.config.get("SMTP_TIMEOUT", 20.0))),
-    )
+    sending = mail_queue.is_busy(session, election)
+    deliveries = delivery.counts(session, election)
     return render_template(
         "console/dashboard.html",
         election=election,
@@ -169,9 +163,8 @@ def close_voting():
         if result.notices is not None:
             flash(
                 _(
-                    "Participation notices: %(sent)d sent, %(failed)d not sent.",
-                    sent=result.notices.sent,
-                    failed=result.notices.failed,
+                    "Participation notices: %(count)d queued; they go out within minutes.",
+                    count=result.notices,
                 )
             )
         return _back(election)
@@ -345,18 +338,18 @@ def send_links():
     if not _has_delivery_key(election) or election.is_over:
         flash(_("Links can no longer be sent: voting is over."), "error")
         return _back(election)
-    # The sender works in a thread of its own, with its own short writes.
+    # Only queued here: the mail worker sends them (voting/mail/worker.py).
     try:
-        started = start_in_background(
-            current_app._get_current_object(),  # type: ignore[attr-defined]
-            election.id,
-            actor=actor(),
-            failed_only=request.form.get("failed_only") == "yes",
+        queued = queue_links(
+            get_session(), actor(), election, failed_only=request.form.get("failed_only") == "yes"
         )
     except VotingError as exc:
         flash(error_text(exc), "error")
         return _back(election)
-    flash(_("Sending the ballot links.") if started else _("The links are being sent already."))
+    if queued.count:
+        flash(_("%(count)d ballot links queued: they go out now.", count=queued.count))
+    else:
+        flash(_("Every attendee's link is sent or on its way already."))
     return _back(election)
 
 

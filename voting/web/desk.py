@@ -127,14 +127,11 @@ def send(attendee_id: int):
     if _delivery_key(election) is None:
         abort(400, description=_("Voting is over: links can no longer be sent."))
     try:
-        failure = resend_link(get_session(), actor(), person)
+        resend_link(get_session(), actor(), person)
     except VotingError as exc:
         flash(_refused(election, person, "send link", exc), "error")
         return _to_attendee(person)
-    if failure:
-        flash(_("The email could not be sent: %(reason)s", reason=failure), "error")
-    else:
-        flash(_("The ballot link was sent to %(email)s.", email=person.email))
+    flash(_("The ballot link is on its way to %(email)s.", email=person.email))
     return _to_attendee(person)
 
 

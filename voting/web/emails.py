@@ -19,9 +19,10 @@ from voting.domain.roster import check_email
 from voting.domain.tokens import Card
 from voting.errors import VotingError
 from voting.mail.messages import TEST, ballot_link_message
-from voting.mail.sending import is_sending, start_in_background
+from voting.mail.sending import queue_reminders
 from voting.mail.smtp import Mailer, MailError, SmtpSettings
 from voting.models import Election
+from voting.operations import mail_queue
 from voting.operations.delivery import record_test_email
 from voting.operations.elections import mail_texts, set_mail_texts
 from voting.web.auth import roles_required
@@ -83,7 +84,7 @@ def page():
         preview_subject=subject,
         preview_text=text,
         reminder_hours=REMINDER_HOURS,
-        sending=is_sending(election.id),
+        sending=mail_queue.is_busy(get_session(), election),
     )
 
 
@@ -143,14 +144,9 @@ def remind():
         flash(_("Reminders are sent while voting is open."), "error")
         return _back(election)
     try:
-        started = start_in_background(
-            current_app._get_current_object(),  # type: ignore[attr-defined]
-            election.id,
-            actor=actor(),
-            every=timedelta(hours=hours),
-        )
+        queued = queue_reminders(get_session(), actor(), election, every=timedelta(hours=hours))
     except VotingError as exc:
         flash(error_text(exc), "error")
         return _back(election)
-    flash(_("Sending reminders.") if started else _("Reminders are being sent already."))
+    flash(_("%(count)d reminders queued: they go out now.", count=queued.count))
     return _back(election)

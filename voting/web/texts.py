@@ -28,9 +28,11 @@ from voting.paper_ballots import PaperAward, PaperTexts
 
 DELIVERY_LABELS = {
     "pending": _l("not sent yet"),
-    "sending": _l("being sent"),
+    "queued": _l("on its way"),
+    "sending": _l("on its way"),
     "sent": _l("sent"),
     "failed": _l("failed"),
+    "uncertain": _l("perhaps sent (the sender stopped mid-send)"),
 }
 # The tie rules of an election file, as the console offers them.
 TIE_RULE_LABELS = {

@@ -42,15 +42,28 @@ def dashboard_warnings(
                 _("See why, and send them again"),
             )
         )
-    if deliveries["interrupted"] and not election.is_over:
+    if deliveries["deferred"] and not election.is_over:
         warnings.append(
             Warning(
                 _(
-                    "%(count)s ballot emails were interrupted while being sent.",
-                    count=deliveries["interrupted"],
+                    "%(count)s ballot emails were deferred by the mail server; they are tried "
+                    "again.",
+                    count=deliveries["deferred"],
                 ),
                 emails,
-                _("Send them again"),
+                _("See why"),
+            )
+        )
+    if deliveries["uncertain"] and not election.is_over:
+        warnings.append(
+            Warning(
+                _(
+                    "%(count)s ballot emails may not have arrived: the sender stopped while "
+                    "the mail server was answering.",
+                    count=deliveries["uncertain"],
+                ),
+                emails,
+                _("Ask those attendees, and resend from the desk"),
             )
         )
     for award in ties_for_the_jury(session, election):
