@@ -19,22 +19,17 @@ ballot to a jury key at cast (what a trustee adds to the cast path).
 from __future__ import annotations
 
 import argparse
-import http.client
 import multiprocessing
 import os
 import random
-import re
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass
 
-import requests
-
-from bench.setup import DATABASES, ROOT, instance, open_election_with
+from bench.fronts import Nginx, Server
+from bench.setup import DATABASES, instance, open_election_with
+from bench.voter import Browser, vote
 from voting import services, verify
 from voting.cli.witness_processes import WitnessProcess
 from voting.db import get_session
@@ -42,6 +37,7 @@ from voting.operations import witnessing
 from voting.operations.elections import find_election
 
 IN_FLIGHT = 350
+WARM_CASTS = 16  # votes through a fresh cast pool before its hall
 PROCESSES = 4
 WORKERS = 2
 STARTUP = 2.0  # seconds for the generator processes to start before a phase begins
@@ -49,89 +45,6 @@ STAGGER = 4.0  # seconds over which the clients of a phase start
 WARM_UP = 20.0  # seconds of voter load before the window opens: two paths' time when saturated
 TRIVIAL_WARM_UP = STAGGER + 1.0  # a trivial request takes milliseconds: no long warm-up
 MAX_PATHS_PER_SECOND = 300  # tokens prepared per second of a round: more than any server here does
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-ATTEMPT = re.compile(r'name="attempt" value="([^"]+)"')
-CHOICES = {"award-cluster-manager": "mario-rossi", "award-strategic-partnership": "abstain"}
-
-
-# --- The voter, as a phone would do it -----------------------------------------------------------
-
-
-@dataclass
-class Path:
-    ok: bool
-    cast_seconds: float
-
-
-class Browser:
-    """A minimal HTTP client (http.client, one kept-alive connection, one cookie).
-
-    Much lighter than a full client library: the generator shares the machine with the
-    server, so every CPU cycle it saves is one the server can use.
-    """
-
-    def __init__(self, base: str) -> None:
-        host, port = base.removeprefix("http://").split(":")
-        self.host, self.port = host, int(port)
-        self.connection: http.client.HTTPConnection | None = None
-        self.cookie = ""
-
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(form).encode() if form is not None else None
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
-            try:
-                self.connection.request(method, path, body=body, headers=headers)
-                response = self.connection.getresponse()
-                text = response.read().decode()
-                break
-            except (http.client.HTTPException, ConnectionError):
-                self.connection.close()
-                self.connection = None
-                if attempt == 2:
-                    raise
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie" and value.startswith("session="):
-                self.cookie = value.split(";", 1)[0]
-        if response.getheader("Connection", "").lower() == "close":
-            self.connection.close()
-            self.connection = None
-        return response.status, text
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-
-
-def vote(base: str, token: str, pace: bool = False, rng: random.Random | None = None) -> Path:
-    """Open the link, fill in the ballot, review, cast, see the receipt: six requests."""
-    browser = Browser(base)
-    try:
-        if browser.request("GET", f"/v/{token}")[0] != 303:
-            return Path(False, 0.0)
-        _, ballot = browser.request("GET", "/ballot")
-        csrf = CSRF.search(ballot).group(1)
-        if pace and rng:
-            time.sleep(rng.uniform(3, 6))  # reading the finalists
-        posted, _ = browser.request("POST", "/ballot", {"csrf_token": csrf, **CHOICES})
-        _, review = browser.request("GET", "/review")
-        if pace and rng:
-            time.sleep(rng.uniform(1, 2))  # checking the choices
-        form = {"csrf_token": CSRF.search(review).group(1), **CHOICES}
-        form["attempt"] = ATTEMPT.search(review).group(1)
-        started = time.perf_counter()
-        cast, _ = browser.request("POST", "/cast", form)
-        cast_seconds = time.perf_counter() - started
-        receipt, _ = browser.request("GET", "/receipt")
-        return Path(posted == 303 and cast == 303 and receipt == 200, cast_seconds)
-    except (OSError, http.client.HTTPException, AttributeError):
-        return Path(False, 0.0)
-    finally:
-        browser.close()
 
 
 # --- Generator processes -------------------------------------------------------------------------
@@ -238,59 +151,6 @@ def _in_processes(function, jobs: list[tuple]) -> list:
         return pool.starmap(function, jobs)
 
 
-# --- The server ----------------------------------------------------------------------------------
-
-
-class Server:
-    def __init__(
-        self,
-        env: dict[str, str],
-        workers: int,
-        app: str = "wsgi:app",
-        config: str | None = None,
-        port: int = 8071,
-    ) -> None:
-        """Start gunicorn on *app* with *env*, with the production settings but no access log.
-
-        *config* replaces gunicorn.conf.py (whose start-up check needs an instance folder).
-        """
-        self.base = f"http://127.0.0.1:{port}"
-        settings = ["--config", config] if config else []
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                *settings,
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--backlog",
-                "4096",
-                "--access-logfile",
-                "/dev/null",
-                app,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                requests.get(self.base + "/health", timeout=1)
-                return
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 def split(items: list, parts: int) -> list[list]:
     return [items[i::parts] for i in range(parts)]
 
@@ -357,37 +217,28 @@ def measure(
         ]
         tokens = open_election_with(
             app,
-            1 + rounds * _tokens_per_round(seconds) + IN_FLIGHT,
+            1 + WARM_CASTS + rounds * _tokens_per_round(seconds) + 2 * IN_FLIGHT,
             witnesses=[w.definition for w in running],
             trustee=verify.trustee_keygen("ecc2016", 3, 2)[0] if trustee else None,
         )
         for witness in running:
             witness.start(log_key(app))
         app.extensions["voting.db"].dispose()
-        hall_tokens, warm_up = tokens[:IN_FLIGHT], tokens[IN_FLIGHT]
-        supplies = split(tokens[IN_FLIGHT + 1 :], rounds)  # fresh tokens for each round
+        hall_tokens, pooled_tokens = tokens[:IN_FLIGHT], tokens[IN_FLIGHT : 2 * IN_FLIGHT]
+        warm_up = tokens[2 * IN_FLIGHT]
+        warm_casts = tokens[2 * IN_FLIGHT + 1 : 2 * IN_FLIGHT + 1 + WARM_CASTS]
+        supplies = split(tokens[2 * IN_FLIGHT + 1 + WARM_CASTS :], rounds)  # fresh each round
         server = Server(where.env(), workers)
         try:
             vote(server.base, warm_up)
             path_rates, trivial_rates, failed = _rounds(server.base, supplies, seconds, processes)
-            start = time.time() + STARTUP
-            hall = [
-                r
-                for part in _in_processes(
-                    _hall,
-                    [
-                        (server.base, chunk, start, n)
-                        for n, chunk in enumerate(split(hall_tokens, processes))
-                    ],
-                )
-                for r in part
-            ]
+            hall = _the_hall(server.base, hall_tokens, processes)
             witnessed = _witnessed(app) if running else None
+            pooled = _hall_with_cast_pool(where, server, pooled_tokens, warm_casts, processes)
         finally:
             server.stop()
             for witness in running:
                 witness.stop()
-    casts = sorted(cast for ok, cast in hall if ok)
     return {
         "database": kind,
         "workers": workers,
@@ -396,6 +247,41 @@ def measure(
         "witnessed": witnessed,
         "trustee": trustee,
         **_summary(path_rates, trivial_rates, failed),
+        **_latencies(hall),
+        **{f"pooled_{name}": value for name, value in _latencies(pooled).items()},
+    }
+
+
+def _the_hall(base: str, tokens: list[str], processes: int) -> list[tuple[bool, float]]:
+    start = time.time() + STARTUP
+    jobs = [(base, chunk, start, n) for n, chunk in enumerate(split(tokens, processes))]
+    return [result for part in _in_processes(_hall, jobs) for result in part]
+
+
+def _hall_with_cast_pool(
+    where, pages: Server, tokens: list[str], warm_casts: list[str], processes: int
+) -> list[tuple[bool, float]]:
+    """The hall again, through nginx: pages to *pages*, `POST /cast` to a gunicorn pool of
+    its own (one worker), as the README's several-servers section configures it. A few
+    votes first, as the pages server had: a fresh process compiles its statements and
+    opens its connections on its first casts."""
+    casts = Server(where.env(), 1)
+    front = Nginx(where.path.parent / "nginx", [pages.address], [casts.address])
+    try:
+        warming = [threading.Thread(target=vote, args=(front.base, t)) for t in warm_casts]
+        for thread in warming:
+            thread.start()
+        for thread in warming:
+            thread.join()
+        return _the_hall(front.base, tokens, processes)
+    finally:
+        front.stop()
+        casts.stop()
+
+
+def _latencies(hall: list[tuple[bool, float]]) -> dict:
+    casts = sorted(cast for ok, cast in hall if ok)
+    return {
         "hall_errors": sum(1 for ok, _ in hall if not ok),
         "cast_p50_ms": 1000 * statistics.median(casts) if casts else float("nan"),
         "cast_p99_ms": 1000 * casts[min(len(casts) - 1, int(0.99 * len(casts)))]
@@ -457,9 +343,11 @@ def report(figures: dict) -> str:
         f"B1 {figures['database']} ({figures['workers']} gunicorn workers"
         + (", ballots encrypted to a trustee" if figures["trustee"] else "")
         + "): voter "
-        f"{_rates(figures)}; target >= 0.06); hall of {IN_FLIGHT}: cast p50 "
-        f"{figures['cast_p50_ms']:.1f} ms, p99 {figures['cast_p99_ms']:.1f} ms (target < 100), "
-        f"{figures['hall_errors']} errors"
+        f"{_rates(figures)}; target 0.6 times bare Flask's); hall of {IN_FLIGHT}: cast p50 "
+        f"{figures['cast_p50_ms']:.1f} ms, p99 {figures['cast_p99_ms']:.1f} ms, "
+        f"{figures['hall_errors']} errors; with the cast pool behind nginx: cast p50 "
+        f"{figures['pooled_cast_p50_ms']:.1f} ms, p99 {figures['pooled_cast_p99_ms']:.1f} ms "
+        f"(target < 100), {figures['pooled_hall_errors']} errors"
         + (
             f"; {figures['witnesses']} witnesses: {figures['witnessed']}"
             if figures["witnesses"]

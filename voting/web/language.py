@@ -12,13 +12,14 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     has_request_context,
     redirect,
     request,
     session,
     url_for,
 )
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, get_translations, refresh
 from werkzeug.exceptions import HTTPException
 
 from voting.web.auth import public
@@ -84,8 +85,30 @@ def return_address() -> str:
     return request.path
 
 
+def _page_translations():
+    """This request's catalogue, looked up once per locale instead of on every string: a
+    ballot page translates dozens, and Flask-Babel finds the catalogue anew each time.
+    Keyed by the locale object, which refresh() replaces when the reader switches."""
+    context = getattr(g, "_flask_babel", None)
+    cached = getattr(context, "voting_translations", None)
+    if cached is not None and cached[0] is getattr(context, "babel_locale", None):
+        return cached[1]
+    translations = get_translations()
+    context = getattr(g, "_flask_babel", None)
+    if context is not None:
+        context.voting_translations = (getattr(context, "babel_locale", None), translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _page_translations().ugettext(s),
+        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.context_processor(
         lambda: {
             "page_language": str(get_locale() or "en"),
