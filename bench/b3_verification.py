@@ -66,6 +66,15 @@ def measure_on(where: Instance, ballots: int, rounds: int = 3) -> dict:
             "baseline": [python, "-c", BASELINE, str(board)],
             "voting board verify": [voting, "board", "verify", str(board), "--key", str(key)],
             "one-file verifier": [python, str(single), str(board), "--key", str(key)],
+            "in one process": [
+                python,
+                str(single),
+                str(board),
+                "--key",
+                str(key),
+                "--workers",
+                "1",
+            ],
             "with witnesses": [python, str(single), str(witnessed), "--key", str(key), *policy],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
@@ -82,6 +91,7 @@ def measure_on(where: Instance, ballots: int, rounds: int = 3) -> dict:
             **{f"{name} seconds": value for name, value in best.items()},
             "ratio": best["voting board verify"] / best["baseline"],
             "ratio_single": best["one-file verifier"] / best["baseline"],
+            "ratio_one_process": best["in one process"] / best["baseline"],
             "ratio_witnessed": best["with witnesses"] / best["one-file verifier"],
         }
     finally:
@@ -205,7 +215,9 @@ def report(figures: dict) -> str:
         f"read+SHA-256 {figures['baseline seconds']:.2f} s, `voting board verify` "
         f"{figures['voting board verify seconds']:.2f} s (ratio {figures['ratio']:.1f}), "
         f"one-file verifier {figures['one-file verifier seconds']:.2f} s "
-        f"(ratio {figures['ratio_single']:.1f}); target <= {TARGET:.0f}; with every checkpoint "
+        f"(ratio {figures['ratio_single']:.1f}, with one worker process per core; "
+        f"{figures['in one process seconds']:.2f} s, ratio {figures['ratio_one_process']:.1f}, "
+        f"with --workers 1); target <= {TARGET:.0f}; with every checkpoint "
         f"cosigned by 2 witnesses and --witness for both: {figures['with witnesses seconds']:.2f}"
         f" s ({figures['ratio_witnessed']:.2f} times the verifier without)"
     )

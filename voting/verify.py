@@ -40,6 +40,7 @@ import contextlib
 import copy
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -47,6 +48,7 @@ import secrets
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -125,9 +127,9 @@ def frontier_append(peaks: list[bytes], size: int, leaf: bytes) -> list[bytes]:
 
 def frontier_push(peaks: list[bytes], size: int, leaf: bytes) -> None:
     """frontier_append in place, for the verifier's loop over every entry."""
-    node = leaf
+    node, sha256 = leaf, hashlib.sha256
     while size & 1:
-        node = node_hash(peaks.pop(), node)
+        node = sha256(b"\x01" + peaks.pop() + node).digest()  # node_hash, without its call
         size >>= 1
     peaks.append(node)
 
@@ -143,16 +145,30 @@ def frontier_root(peaks: list[bytes]) -> bytes:
 
 
 def merkle_root(leaves: Iterable[bytes]) -> bytes:
-    """RFC 6962 Merkle Tree Hash over already-hashed leaves."""
-    peaks: list[bytes] = []
-    for size, leaf in enumerate(leaves):
-        peaks = frontier_append(peaks, size, leaf)
-    return frontier_root(peaks)
+    """RFC 6962 Merkle Tree Hash over already-hashed leaves.
+
+    Computed level by level: pair the nodes of a level from the left, and lift a last node
+    that has no partner to the level above unchanged. That is the same tree as RFC 6962's
+    split at the largest power of two (its left subtrees are perfect), in one list
+    comprehension per level instead of a Python call per node.
+    """
+    level = list(leaves)
+    if not level:
+        return EMPTY_ROOT
+    sha256 = hashlib.sha256
+    while len(level) > 1:
+        odd = level[-1] if len(level) & 1 else None
+        pairs = zip(level[0::2], level[1::2], strict=False)  # the odd last node is dropped
+        level = [sha256(b"\x01" + left + right).digest() for left, right in pairs]
+        if odd is not None:
+            level.append(odd)
+    return level[0]
 
 
 def token_set_root(token_hashes: Iterable[str]) -> str:
     """Merkle root of a sorted list of hex token hashes, each hashed as an RFC 6962 leaf."""
-    return merkle_root(leaf_hash(bytes.fromhex(h)) for h in token_hashes).hex()
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    return merkle_root([sha256(b"\x00" + fromhex(h)).digest() for h in token_hashes]).hex()
 
 
 class MerkleTree:
@@ -1200,6 +1216,7 @@ class _Checker:
         self.tally: list[dict] | None = None
         self.decisions: dict[str, str] = {}
         self.reveal_step = 0
+        self._valid_choices: dict[bytes, dict] = {}  # canonical choices -> their valid answer
         self._bind_rules()
 
     def _bind_rules(self) -> None:
@@ -1233,6 +1250,7 @@ class _Checker:
         _check_definition(data)
         self.definition = data
         self.categories = {c["slug"]: c for c in data["categories"]}
+        self._valid_choices = {}
 
     def _attendees_imported(self, seq: int, data: dict) -> None:
         self._require("draft", "open")
@@ -1393,6 +1411,21 @@ class _Checker:
         else:  # a juror's ballot answers its one award
             _check_choices({award: self.categories[award]}, choices)
             self.jury_unsealed[ballot] = (award, choices[award])
+
+    def valid_choices(self, raw: bytes) -> dict | None:
+        """The choices of a ballot, given as canonical JSON, if _check_choices accepts them
+        for the election's awards; None if it does not. Ballots repeat the same few choices,
+        so each is read and checked once (the dict is shared: nothing changes it)."""
+        choices = self._valid_choices.get(raw)
+        if choices is None:
+            choices = json.loads(raw.decode("utf-8"))
+            try:
+                _check_choices(self.categories, choices)
+            except ValueError:
+                return None
+            if len(self._valid_choices) < 4096:
+                self._valid_choices[raw] = choices
+        return choices
 
     def _trustee_released(self, seq: int, data: dict) -> None:
         """The trustee's private key: it must be the logged key's, and open every ballot's
@@ -1609,19 +1642,29 @@ def _check_choices(categories: dict[str, dict], choices: dict) -> None:
 
 
 def _read_lines(lines: Iterable[bytes]) -> Iterator[_Line]:
-    for number, raw in enumerate(lines, start=1):
-        raw = raw.rstrip(b"\r\n")
-        if not raw.strip():
-            continue
-        fast = _read_ballot_entry(raw)
-        if fast is not None:
-            yield _Line(number, raw, fast, canonical=True)
-            continue
-        try:
-            value = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: not an entry
-            value = None
-        yield _Line(number, raw, value)
+    return _read_numbered(enumerate(lines, start=1))
+
+
+def _read_numbered(numbered: Iterable[tuple[int, bytes]]) -> Iterator[_Line]:
+    for number, raw in numbered:
+        line = _read_line(number, raw)
+        if line is not None:
+            yield line
+
+
+def _read_line(number: int, raw: bytes) -> _Line | None:
+    """One line of the board, read; None for a blank line."""
+    raw = raw.rstrip(b"\r\n")
+    if not raw.strip():
+        return None
+    fast = _read_ballot_entry(raw)
+    if fast is not None:
+        return _Line(number, raw, fast, canonical=True)
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: not an entry
+        value = None
+    return _Line(number, raw, value)
 
 
 # Nearly every line of a board is a ballot, cast or unsealed, in one fixed shape. These
@@ -1670,22 +1713,240 @@ def _read_ballot_entry(raw: bytes) -> dict | None:
     return None
 
 
-def _entry_where(seq: int, line: _Line) -> str:
-    return f"entry {seq} (line {line.number})"
+# --- Vetting the lines, in chunks: in this process, or spread over worker processes ----------
+#
+# Most of a board's work is per line and needs no line before it: reading a ballot line by
+# its shape, proving it canonical, hashing it as a leaf, hashing the seal its choices open,
+# checking a checkpoint's signature. _vet_chunk does that for a chunk of lines and returns
+# one compact record per line; the replay (_Replay.read_all) then applies, in file order,
+# what does depend on the lines before: seq, the hash chain, the tree, every rule.
+#
+# A record only ever vouches for a line. A line the chunk cannot vouch for (any other kind
+# of line, another spelling, a checkpoint whose signature fails) comes back as _OTHER, and
+# the replay reads it the general way, exactly as if nothing had been vetted; a vouched-for
+# line whose record does not fit the replay (wrong seq or prev, a rule that would fail) is
+# read the general way as well. So the first error in file order is found by the same code,
+# with the same message and line number, however the lines were vetted.
+
+_CAST, _UNSEALED, _CHECKPOINT, _OTHER = range(4)
+_CHUNK_LINES = 2000
+PARALLEL_FROM = 20_000  # lines: below this, starting worker processes costs more than it saves
+_canonical_choices_seen: dict[bytes, bool] = {}  # the same few choices recur on every ballot
+
+
+def _vet_chunk(start: int, raws: list[bytes], key: VerifierKey) -> list[tuple]:
+    """One record per non-blank line of *raws* (line numbers from *start*):
+
+    * ``(_CAST, number, seq, prev, leaf, token, sealed, encrypted)`` a ballot.cast line in its
+      canonical shape (prev and leaf as bytes, encrypted None without a trustee);
+    * ``(_UNSEALED, number, seq, prev, leaf, ballot, choices, seal)`` a ballot.unsealed line in
+      its canonical shape, *choices* the canonical bytes of its choices, *seal* the hex SHA-256
+      they open with the line's nonce (what seal_choices computes);
+    * ``(_CHECKPOINT, number, origin, size, root, note)`` a canonical checkpoint line whose
+      note is signed by *key*;
+    * ``(_OTHER, number)`` any other line, for the replay to read in full.
+    """
+    records: list[tuple] = []
+    append = records.append
+    sha256, unhexlify = hashlib.sha256, binascii.unhexlify
+    cast, unsealed = _BALLOT_CAST.fullmatch, _BALLOT_UNSEALED.fullmatch
+    seen = _canonical_choices_seen
+    for number, raw in enumerate(raws, start):
+        raw = raw.rstrip(b"\r\n")
+        if match := cast(raw):
+            encrypted, sealed, token, prev, seq = match.groups()
+            append(
+                (
+                    _CAST,
+                    number,
+                    int(seq),
+                    unhexlify(prev),
+                    sha256(b"\x00" + raw).digest(),
+                    token.decode(),
+                    sealed.decode(),
+                    None if encrypted is None else encrypted.decode(),
+                )
+            )
+            continue
+        if match := unsealed(raw):
+            ballot, choices, nonce, prev, seq = match.groups()
+            canonical = seen.get(choices)
+            if canonical is None:
+                canonical = _is_canonical_object(choices)
+                if len(seen) >= 4096:
+                    seen.clear()
+                seen[choices] = canonical
+            if canonical:
+                # The opening as ballot_opening spells it: keys "choices" then "nonce", the
+                # choices already canonical, the nonce plain hex (nothing to escape).
+                opening = b'{"choices":' + choices + b',"nonce":"' + nonce + b'"}'
+                append(
+                    (
+                        _UNSEALED,
+                        number,
+                        int(seq),
+                        unhexlify(prev),
+                        sha256(b"\x00" + raw).digest(),
+                        int(ballot),
+                        choices,
+                        sha256(opening).hexdigest(),
+                    )
+                )
+                continue
+        elif raw.startswith(b'{"note":'):
+            checkpoint = _vet_checkpoint(raw, key)
+            if checkpoint is not None:
+                append((_CHECKPOINT, number, *checkpoint))
+                continue
+        if raw.strip():
+            append((_OTHER, number))
+    return records
+
+
+def _is_canonical_object(raw: bytes) -> bool:
+    """*raw* is a JSON object in canonical form."""
+    try:
+        value = json.loads(raw.decode("utf-8"))
+        return isinstance(value, dict) and canonical_json(value) == raw
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+
+
+def _vet_checkpoint(raw: bytes, key: VerifierKey) -> tuple[str, int, bytes, str] | None:
+    """A canonical checkpoint line signed by *key*: its origin, size, root and note."""
+    try:
+        value = json.loads(raw.decode("utf-8"))
+        if not isinstance(value, dict) or value.get("type") != "checkpoint":
+            return None
+        if canonical_json(value) != raw:
+            return None
+        checkpoint = open_checkpoint(str(value.get("note", "")), key)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return checkpoint.origin, checkpoint.size, checkpoint.root, checkpoint.note
+
+
+class _Vetting:
+    """The board's lines after its key, in chunks, each with its records (_vet_chunk), in file
+    order. A board of *parallel_from* lines or more, with *workers* above 1, is vetted by a
+    pool of worker processes a few chunks ahead of the replay; a shorter one, or one on a
+    platform where processes cannot start (or a pool that breaks), in this process. With a
+    *start_method* named, there is no such fallback: a pool that fails raises."""
+
+    def __init__(
+        self,
+        numbered: Iterator[tuple[int, bytes]],
+        key: VerifierKey,
+        workers: int = 1,
+        parallel_from: int = PARALLEL_FROM,
+        start_method: str | None = None,
+    ) -> None:
+        self.numbered, self.key = numbered, key
+        self.workers, self.parallel_from, self.start_method = workers, parallel_from, start_method
+        self.ahead: deque[list] = deque()  # [start, raws, future or None]: read, not replayed
+        self.pool: concurrent.futures.Executor | None = None
+        self.parallel = False  # whether a pool was started (for tests)
+
+    def __enter__(self) -> _Vetting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_pool()
+
+    def __iter__(self) -> Iterator[tuple[int, list[bytes], list[tuple]]]:
+        if self.workers > 1:
+            while self._lines_ahead() < self.parallel_from and self._read():
+                pass
+            if self._lines_ahead() >= self.parallel_from:
+                self.pool = _start_pool(self.workers, self.start_method)
+                self.parallel = self.pool is not None
+                if self.pool is None and self.start_method is not None:
+                    raise RuntimeError(f"no worker processes by {self.start_method}")
+        while True:
+            if self.pool is not None:
+                self._submit()
+            if not self.ahead and not self._read():
+                return
+            start, raws, future = self.ahead.popleft()
+            yield start, raws, self._records(start, raws, future)
+
+    def _lines_ahead(self) -> int:
+        return sum(len(chunk[1]) for chunk in self.ahead)
+
+    def _read(self) -> bool:
+        chunk = list(itertools.islice(self.numbered, _CHUNK_LINES))
+        if not chunk:
+            return False
+        self.ahead.append([chunk[0][0], [raw for _number, raw in chunk], None])
+        return True
+
+    def _submit(self) -> None:
+        """Keep the workers a few chunks ahead of the replay."""
+        while len(self.ahead) < 3 * self.workers and self._read():
+            pass
+        for chunk in self.ahead:
+            if chunk[2] is None and self.pool is not None:
+                try:
+                    chunk[2] = self.pool.submit(_vet_chunk, chunk[0], chunk[1], self.key)
+                except Exception:  # the processes cannot start or the pool broke
+                    self._stop_pool()
+                    if self.start_method is not None:
+                        raise
+
+    def _records(self, start: int, raws: list[bytes], future: object) -> list[tuple]:
+        if isinstance(future, concurrent.futures.Future):
+            try:
+                return future.result()
+            except Exception:  # a worker died or could not run: vet the chunk here
+                self._stop_pool()
+                if self.start_method is not None:
+                    raise
+        return _vet_chunk(start, raws, self.key)
+
+    def _stop_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        for chunk in self.ahead:
+            chunk[2] = None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def rest_after(self, start: int, raws: list[bytes], index: int) -> Iterator[_Line]:
+        """The lines after line *index* of the chunk at *start*, read the general way."""
+        later = itertools.chain.from_iterable(
+            zip(itertools.count(chunk[0]), chunk[1]) for chunk in list(self.ahead)
+        )
+        tail = zip(itertools.count(start + index + 1), raws[index + 1 :])
+        return _read_numbered(itertools.chain(tail, later, self.numbered))
+
+
+def _start_pool(workers: int, start_method: str | None) -> concurrent.futures.Executor | None:
+    """A pool of *workers* processes (the platform's way to start them, or *start_method*),
+    or None where there is none to be had."""
+    try:
+        import multiprocessing
+
+        context = multiprocessing.get_context(start_method)
+        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+    except (ImportError, OSError, ValueError, NotImplementedError):
+        return None
+
+
+def _entry_where(seq: int, number: int) -> str:
+    return f"entry {seq} (line {number})"
 
 
 class _Recent:
-    """How many entries were read, and the last one, to name it in an error."""
+    """How many entries were read, and the line number of the last, to name it in an error."""
 
     __slots__ = ("count", "last")
 
     def __init__(self) -> None:
         self.count = 0
-        self.last: _Line | None = None
+        self.last: int | None = None
 
-    def add(self, line: _Line) -> None:
+    def add(self, number: int) -> None:
         self.count += 1
-        self.last = line
+        self.last = number
 
     def where(self) -> str:
         assert self.last is not None
@@ -1733,6 +1994,9 @@ def verify_board(
     saved_checkpoints: Sequence[str] = (),
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
+    workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
+    start_method: str | None = None,
 ) -> BoardReport:
     """Check a board file line by line; raise BoardError naming the first entry that fails.
 
@@ -1743,11 +2007,16 @@ def verify_board(
     *witnesses* (cosignature vkeys) and *quorum* are a witness policy: the board's final
     checkpoint, and each saved one, must carry *quorum* valid cosignatures by those keys.
 
+    With *workers* above 1, a board of *parallel_from* lines or more has the per-line work
+    of its lines (parsing, canonical form, leaf and seal hashes, checkpoint signatures)
+    shared among that many worker processes, started by *start_method* (the platform's
+    default if None); the report, and the first error, are the same either way.
+
     The steps: read the header and the key, read the saved checkpoint, replay the entries
     and checkpoints one by one, then check that the log is whole.
     """
-    parsed = iter(_read_lines(lines))
-    header, board_key = _read_head(parsed, key)
+    numbered = enumerate(lines, start=1)
+    header, board_key = _read_head(_read_numbered(numbered), key)
     origin = header["origin"]
     notes = [saved_checkpoint] if saved_checkpoint is not None else []
     saved = [
@@ -1755,8 +2024,8 @@ def verify_board(
     ]
     policy = _read_witness_policy(witnesses, quorum)
     replay = _Replay(board_key, origin, saved)
-    for line in parsed:
-        replay.read(line, parsed)
+    with _Vetting(numbered, board_key, workers, parallel_from, start_method) as chunks:
+        replay.read_all(chunks)
     replay.finish()
     witnessed = _check_witness_policy(policy, replay.checkpoints[-1], saved)
     checker = replay.checker
@@ -1904,8 +2173,40 @@ class _Replay:
             raise BoardError(f"line {line.number}", f"unexpected {line_type!r} line")
         self._entry(line, rest)
 
+    def read_all(self, chunks: _Vetting) -> None:
+        """Every line after the key, in order: a vetted ballot or checkpoint by its record
+        when the record fits, any other line (or a record that does not fit) by read()."""
+        cast, unsealed = self._vetted_cast, self._vetted_unsealed
+        for start, raws, records in chunks:
+            for record in records:
+                code = record[0]
+                if code == _CAST:
+                    if cast(record):
+                        continue
+                elif code == _UNSEALED:
+                    if unsealed(record):
+                        continue
+                elif code == _CHECKPOINT:
+                    self._vetted_checkpoint(*record[1:])
+                    continue
+                index = record[1] - start
+                line = _read_line(record[1], raws[index])
+                assert line is not None
+                self.read(line, chunks.rest_after(start, raws, index))
+
     def _checkpoint(self, line: _Line) -> None:
         checkpoint = _check_checkpoint(line, self.board_key, self.origin, self.entries, self.peaks)
+        self._checkpoint_placed(checkpoint)
+
+    def _vetted_checkpoint(
+        self, number: int, origin: str, size: int, root: bytes, note: str
+    ) -> None:
+        """A checkpoint line already proven canonical and signed by the board's key."""
+        checkpoint = Checkpoint(origin, size, root, note)
+        _place_checkpoint(checkpoint, number, self.origin, self.entries, self.peaks)
+        self._checkpoint_placed(checkpoint)
+
+    def _checkpoint_placed(self, checkpoint: Checkpoint) -> None:
         self.checkpoints.append(checkpoint)
         if self.awaiting:
             self.milestones[self.awaiting] = checkpoint
@@ -1922,13 +2223,71 @@ class _Replay:
         try:
             self.checker.check(index, kind, data)
         except ValueError as exc:
-            raise BoardError(_entry_where(index, line), str(exc)) from None
-        self.last_leaf = leaf_hash(line.raw)
-        frontier_push(self.peaks, index, self.last_leaf)
-        self.entries.add(line)
-        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            raise BoardError(_entry_where(index, line.number), str(exc)) from None
         self.awaiting = milestone(kind, data)
-        saved = self.saved_at.get(self.entries.count)
+        self._entered(line.number, index, leaf_hash(line.raw), kind)
+
+    def _vetted_cast(self, record: tuple) -> bool:
+        """A ballot.cast line proven canonical (so of the form _check_entry_form asks, with
+        hashes where _ballot_cast wants them): replayed here if it passes every check that
+        read() would make, else False for read() to find what fails, nothing changed yet.
+        (It takes its record whole: this runs once per ballot.)"""
+        _code, number, seq, prev, leaf, token, sealed, encrypted = record
+        checker, index = self.checker, self.entries.count
+        if (
+            seq != index
+            or prev != self.last_leaf
+            or self.awaiting
+            or checker.phase != "open"
+            or token not in checker.eligible
+            or token in checker.revoked
+            or token in checker.spent
+            or (encrypted is None) != (checker.trustee is None)
+        ):
+            return False
+        # What _ballot_cast does for a phone ballot (only a paper ballot names its channel,
+        # and this shape has none).
+        checker.spent.add(token)
+        checker.sealed[seq] = sealed
+        checker.channels["phone"] += 1
+        if encrypted is not None:
+            bound = {"token": token, "awards": list(checker.categories)}
+            checker._ciphertext(seq, {"encrypted": encrypted}, **bound)
+        self._entered(number, index, leaf, "ballot.cast")
+        return True
+
+    def _vetted_unsealed(self, record: tuple) -> bool:
+        """A ballot.unsealed line proven canonical, with the seal its choices open: replayed
+        here if every check of _ballot_unsealed passes, else False (nothing changed)."""
+        _code, number, seq, prev, leaf, ballot, choices_raw, seal = record
+        checker, index = self.checker, self.entries.count
+        if (
+            seq != index
+            or prev != self.last_leaf
+            or self.awaiting
+            or checker.phase != "sealed"
+            or checker.sealed.get(ballot) != seal
+            or ballot in checker.jury_sealed
+            or ballot in checker.unsealed
+            or ballot in checker.jury_unsealed
+        ):
+            return False
+        choices = checker.valid_choices(choices_raw)
+        if choices is None:
+            return False
+        checker.unsealed[ballot] = choices
+        self._entered(number, index, leaf, "ballot.unsealed")
+        return True
+
+    def _entered(self, number: int, index: int, leaf: bytes, kind: str) -> None:
+        """Entry *index*, on line *number*, passed: chain it and add it to the tree."""
+        self.last_leaf = leaf
+        frontier_push(self.peaks, index, leaf)
+        entries, kinds = self.entries, self.kinds
+        entries.count += 1  # entries.add(number), once per entry
+        entries.last = number
+        kinds[kind] = kinds.get(kind, 0) + 1
+        saved = self.saved_at.get(index + 1) if self.saved_at else None
         if saved and frontier_root(self.peaks) != saved.root:
             raise BoardError(
                 "--checkpoint",
@@ -2031,30 +2390,37 @@ def _check_checkpoint(
         checkpoint = open_checkpoint(str(line.value.get("note", "")), board_key)
     except ValueError as exc:
         raise BoardError(f"checkpoint (line {line.number})", str(exc)) from None
+    return _place_checkpoint(checkpoint, line.number, origin, entries, peaks)
+
+
+def _place_checkpoint(
+    checkpoint: Checkpoint, number: int, origin: str, entries: _Recent, peaks: list[bytes]
+) -> Checkpoint:
+    """A signed checkpoint read on line *number*: of this log, where it stands, for its root."""
     if checkpoint.origin != origin:
-        raise BoardError(f"checkpoint (line {line.number})", f"signed for {checkpoint.origin}")
+        raise BoardError(f"checkpoint (line {number})", f"signed for {checkpoint.origin}")
     if checkpoint.size > entries.count:
         raise BoardError(
             f"entry {entries.count}",
-            f"missing: the checkpoint on line {line.number} counts {checkpoint.size} entries "
+            f"missing: the checkpoint on line {number} counts {checkpoint.size} entries "
             f"but only {entries.count} come before it (deleted?)",
         )
     if checkpoint.size < entries.count:
         raise BoardError(
-            f"checkpoint (line {line.number})",
+            f"checkpoint (line {number})",
             f"for size {checkpoint.size} stands after entry {entries.count - 1} (moved?)",
         )
     if frontier_root(peaks) != checkpoint.root:
         raise BoardError(
             entries.where(),
-            f"the entries up to here do not match the signed checkpoint on line {line.number}"
+            f"the entries up to here do not match the signed checkpoint on line {number}"
             " (the log was rewritten)",
         )
     return checkpoint
 
 
 def _check_entry_form(index: int, line: _Line) -> None:
-    where = _entry_where(index, line)
+    where = _entry_where(index, line.number)
     entry = line.value
     if entry is None:
         raise BoardError(where, "not valid JSON")
@@ -2085,7 +2451,7 @@ def _broken_link(entries: _Recent, line: _Line, rest: Iterator[_Line]) -> BoardE
     index = entries.count
     before = entries.last
     if before is None:
-        return BoardError(_entry_where(0, line), "the first entry's prev must be all zeros")
+        return BoardError(_entry_where(0, line.number), "the first entry's prev must be all zeros")
     following = next((later for later in rest if _line_type(later) is None), None)
     if following is None:
         return BoardError(
@@ -2099,7 +2465,7 @@ def _broken_link(entries: _Recent, line: _Line, rest: Iterator[_Line]) -> BoardE
             f"altered: its hash no longer matches the prev of entry {index}",
         )
     return BoardError(
-        _entry_where(index, line),
+        _entry_where(index, line.number),
         f"prev does not match the hash of entry {index - 1} (altered?)",
     )
 
@@ -2513,8 +2879,13 @@ def _read_text(path: str | None) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python verify.py BOARD.jsonl [--key K] [--checkpoint C]... [--witness W]... [--quorum
-    N] [--partial]``, ``--certificate FILE --key K`` to check a certificate of results, or
-    ``python verify.py witness keygen|serve ...`` to run a witness."""
+    N] [--partial] [--workers N]``, ``--certificate FILE --key K`` to check a certificate of
+    results, or ``python verify.py witness keygen|serve ...`` to run a witness.
+
+    A long board is read by worker processes, one per core unless ``--workers`` says how
+    many (1: all in this process). The environment can choose how they start
+    (VOTING_VERIFY_START_METHOD: spawn, fork or forkserver) and from how many lines
+    (VOTING_VERIFY_PARALLEL_FROM); the report is the same whatever they say."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["witness"]:
         return _main_witness(argv[1:])
@@ -2552,6 +2923,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--certificate", help="check a certificate of results instead (needs --key)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="processes that share the reading of a long board (default: one per core, "
+        "at most 8; 1 reads it in this process)",
+    )
     args = parser.parse_args(argv)
     if args.certificate:
         return _main_certificate(args.certificate, args.key)
@@ -2572,6 +2949,7 @@ def main(argv: list[str] | None = None) -> int:
                 openings=openings,
                 witnesses=witnesses,
                 quorum=args.quorum,
+                **_parallel_options(args.workers),
             )
     except (OSError, UnicodeDecodeError) as exc:
         name = getattr(exc, "filename", None) or "a file"
@@ -2584,6 +2962,18 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print("OK: the board verifies")
     return 0
+
+
+def _parallel_options(workers: int | None) -> dict:
+    """How the command line shares out a long board: --workers, else the cores (at most 8);
+    the start method and the threshold as the environment sets them (see main)."""
+    start_method = os.environ.get("VOTING_VERIFY_START_METHOD") or None
+    threshold = os.environ.get("VOTING_VERIFY_PARALLEL_FROM", "")
+    return {
+        "workers": min(os.cpu_count() or 1, 8) if workers is None else workers,
+        "parallel_from": int(threshold) if threshold.isdigit() else PARALLEL_FROM,
+        "start_method": start_method,
+    }
 
 
 def _key_argument(text: str) -> str:
