@@ -22,6 +22,7 @@ from voting.domain.times import as_utc
 from voting.errors import N_, NotFound, StateError
 from voting.models import Attendee, Election, StagedUpload
 from voting.operations import activity, audit
+from voting.operations.in_lists import pieces
 from voting.operations.personal_ballots import add_personal_tokens, revoke_personal_tokens
 
 
@@ -164,17 +165,18 @@ def import_roster(
         )
     if plan.returning:
         # Back on the list: a fresh personal ballot (the old one may have been revoked).
-        session.execute(
-            update(Attendee)
-            .where(Attendee.id.in_([change.id for change in plan.returning]))
-            .values(withdrawn_at=None, reissue=Attendee.reissue + 1)
-            .execution_options(synchronize_session=False)
-        )
+        for ids in pieces([change.id for change in plan.returning]):
+            session.execute(
+                update(Attendee)
+                .where(Attendee.id.in_(ids))
+                .values(withdrawn_at=None, reissue=Attendee.reissue + 1)
+                .execution_options(synchronize_session=False)
+            )
     withdrawn_ids = [missing.attendee.id for missing in plan.missing] if withdraw_missing else []
-    if withdrawn_ids:
+    for ids in pieces(withdrawn_ids):
         session.execute(
             update(Attendee)
-            .where(Attendee.id.in_(withdrawn_ids))
+            .where(Attendee.id.in_(ids))
             .values(withdrawn_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from voting.domain.times import as_utc
 from voting.mail_models import OPEN_STATES, STATES, MailPace, QueuedMail
 from voting.models import Attendee, Election
+from voting.operations.in_lists import pieces
 
 INTERRUPTED = "the worker stopped before handing it over; sent again"
 UNCERTAIN = (
@@ -83,12 +84,13 @@ def enqueue(
     if rows:
         session.execute(QueuedMail.__table__.insert(), rows)
         if kind in LINK_KINDS:
-            session.execute(
-                update(Attendee)
-                .where(Attendee.id.in_([row["attendee_id"] for row in rows]))
-                .values(delivery_status="queued", delivery_detail="")
-                .execution_options(synchronize_session=False)
-            )
+            for ids in pieces([row["attendee_id"] for row in rows]):
+                session.execute(
+                    update(Attendee)
+                    .where(Attendee.id.in_(ids))
+                    .values(delivery_status="queued", delivery_detail="")
+                    .execution_options(synchronize_session=False)
+                )
     session.flush()
     return len(rows)
 

@@ -18,11 +18,11 @@ from voting.domain.tokens import personal_serial, token_hash
 from voting.errors import N_, StateError
 from voting.models import Attendee, Election, EligibleToken, SpentToken
 from voting.operations import activity, audit
+from voting.operations.in_lists import IN_LIST, pieces
 from voting.operations.tokens import padded, personal_token_hashes
 
 # What a revoked token's link says, and the desk's label for it.
 REPLACED, CARD, WITHDRAWN = "replaced", "card", "withdrawn"
-_CHUNK = 500  # ids or hashes per IN (...): well under SQLite's limit on parameters
 
 
 def _serial_of(delivery_key: bytes, election: Election, attendee: Attendee) -> bytes:
@@ -205,7 +205,7 @@ def _personal_hashes(
     wanted = set(attendee_ids)
     # A few are looked up by id (a registration, a reissue); many, by one scan of the list.
     query = select(Attendee.id, Attendee.reissue).where(Attendee.election_id == election.id)
-    if len(wanted) <= 500:
+    if len(wanted) <= IN_LIST:
         query = query.where(Attendee.id.in_(wanted))
     pairs = [(row.id, row.reissue) for row in session.execute(query) if row.id in wanted]
     return sorted(personal_token_hashes(election.slug, delivery_key(), pairs))
@@ -225,8 +225,7 @@ def revoke_personal_tokens(
         return 0
     candidates = _personal_hashes(session, election, delivery_key, attendee_ids)
     revoked: list[bytes] = []
-    for start in range(0, len(candidates), _CHUNK):
-        chunk = candidates[start : start + _CHUNK]
+    for chunk in pieces(candidates):
         live = set(
             session.execute(
                 select(EligibleToken.token_hash)
@@ -246,12 +245,12 @@ def revoke_personal_tokens(
             ).scalars()
         )
         revoked += sorted(live - spent)
-    for start in range(0, len(revoked), _CHUNK):
+    for chunk in pieces(revoked):
         session.execute(
             update(EligibleToken)
             .where(
                 EligibleToken.election_id == election.id,
-                EligibleToken.token_hash.in_(revoked[start : start + _CHUNK]),
+                EligibleToken.token_hash.in_(chunk),
             )
             .values(revoked=True, revoked_reason=reason)
             .execution_options(synchronize_session=False)
