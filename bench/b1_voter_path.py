@@ -19,7 +19,6 @@ ballot to a jury key at cast (what a trustee adds to the cast path).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import random
 import statistics
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 
 from bench.fronts import Nginx, Server
 from bench.setup import DATABASES, instance, open_election_with
-from bench.voter import Browser, vote
+from bench.voter import Browser, in_processes, run_threads, split, vote
 from voting import services, verify
 from voting.cli.witness_processes import WitnessProcess
 from voting.db import get_session
@@ -87,7 +86,7 @@ def _throughput(base: str, tokens: list[str], threads: int, window: Window) -> t
                 elif window.holds(finished):
                     done[0] += 1
 
-    _run_threads(voter, threads, window.starts)
+    run_threads(voter, threads, window.starts, STAGGER)
     return done[0], done[1]
 
 
@@ -105,7 +104,7 @@ def _trivial(base: str, threads: int, window: Window) -> int:
                     count[0] += 1
         browser.close()
 
-    _run_threads(client, threads, window.starts)
+    run_threads(client, threads, window.starts, STAGGER)
     return count[0]
 
 
@@ -131,30 +130,6 @@ def _hall(base: str, tokens: list[str], start: float, seed: int) -> list[tuple[b
     return results
 
 
-def _run_threads(target, count: int, start: float) -> None:
-    """Run *count* threads of *target*, each starting within STAGGER seconds of *start*."""
-
-    def staggered() -> None:
-        time.sleep(max(0.0, start + random.uniform(0, STAGGER) - time.time()))  # nosec B311
-        target()
-
-    time.sleep(max(0.0, start - time.time()))
-    workers = [threading.Thread(target=staggered) for _ in range(count)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-
-
-def _in_processes(function, jobs: list[tuple]) -> list:
-    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
-        return pool.starmap(function, jobs)
-
-
-def split(items: list, parts: int) -> list[list]:
-    return [items[i::parts] for i in range(parts)]
-
-
 def _window(seconds: float, warm_up: float) -> Window:
     starts = time.time() + STARTUP
     return Window(starts, starts + warm_up, starts + warm_up + seconds)
@@ -169,13 +144,13 @@ def _rounds(
     for supply in supplies:
         window = _window(seconds, WARM_UP)
         share = split(supply, processes)
-        paths = _in_processes(
+        paths = in_processes(
             _throughput, [(base, share[i], threads[i], window) for i in range(processes)]
         )
         failed += sum(p[1] for p in paths)
         window = _window(seconds / 2, TRIVIAL_WARM_UP)
         trivial = sum(
-            _in_processes(_trivial, [(base, threads[i], window) for i in range(processes)])
+            in_processes(_trivial, [(base, threads[i], window) for i in range(processes)])
         )
         path_rates.append(sum(p[0] for p in paths) / seconds)
         trivial_rates.append(trivial / (seconds / 2))
@@ -255,7 +230,7 @@ def measure(
 def _the_hall(base: str, tokens: list[str], processes: int) -> list[tuple[bool, float]]:
     start = time.time() + STARTUP
     jobs = [(base, chunk, start, n) for n, chunk in enumerate(split(tokens, processes))]
-    return [result for part in _in_processes(_hall, jobs) for result in part]
+    return [result for part in in_processes(_hall, jobs) for result in part]
 
 
 def _hall_with_cast_pool(

@@ -7,10 +7,13 @@ the machine with the servers it measures.
 from __future__ import annotations
 
 import http.client
+import multiprocessing
 import random
 import re
+import threading
 import time
 import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -93,3 +96,34 @@ def vote(base: str, token: str, pace: bool = False, rng: random.Random | None = 
         return Path(False, 0.0)
     finally:
         browser.close()
+
+
+# --- Running many voters -------------------------------------------------------------------------
+
+
+def run_threads(target: Callable[[], None], count: int, start: float, stagger: float) -> None:
+    """Run *count* threads of *target*, each starting within *stagger* seconds of *start*:
+    started together, clients stay in step (the server serves them first come, first
+    served) and finish in waves."""
+
+    def staggered() -> None:
+        time.sleep(max(0.0, start + random.uniform(0, stagger) - time.time()))  # nosec B311
+        target()
+
+    time.sleep(max(0.0, start - time.time()))
+    workers = [threading.Thread(target=staggered) for _ in range(count)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+
+
+def in_processes(function: Callable, jobs: list[tuple]) -> list:
+    """*function* on each job's arguments, each in a process of its own (spawned: the
+    generator's threads must not share one interpreter's lock with too many others)."""
+    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+        return pool.starmap(function, jobs)
+
+
+def split(items: Sequence, parts: int) -> list[list]:
+    return [list(items[i::parts]) for i in range(parts)]
