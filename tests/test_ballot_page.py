@@ -15,8 +15,8 @@ STATIC = Path(__file__).resolve().parent.parent / "voting" / "static"
 STATIC_SHEETS = ("voting.css", "staff.css", "stage.css")
 
 
-def open_ballot(client, election) -> str:
-    assert client.get(f"/v/{election.tokens[0]}").status_code == 303
+def open_ballot(client, election, voter: int = 0) -> str:
+    assert client.get(f"/v/{election.tokens[voter]}").status_code == 303
     return client.get("/ballot").get_data(as_text=True)
 
 
@@ -72,6 +72,33 @@ def test_switching_language_keeps_the_choices_and_the_problems(client, elections
     assert '<html lang="fr">' in french and 'class="alert"' in french
     assert "Répondez pour chaque prix" in french
     assert form_on(french, "/ballot")["fields"]["award-cluster-manager"] == "mario-rossi"
+
+
+def test_a_reused_ballot_never_shows_another_voters_answers_or_language(app, elections):
+    """The awards' part is rendered once and reused (voting/web/ballot_parts.py): each
+    voter still sees their own answers, in their own language, on the ballot and review."""
+    election = elections.create()
+    first, second, third = (app.test_client() for _ in range(3))
+    answers = {
+        first: {"award-cluster-manager": "mario-rossi", "award-strategic-partnership": "abstain"},
+        second: {"award-cluster-manager": "abstain", "award-strategic-partnership": "abstain"},
+    }
+    for n, (client, chosen) in enumerate(answers.items()):
+        page = open_ballot(client, election, n)
+        assert client.post("/ballot", data=dict(form_on(page, "/ballot")["fields"], **chosen))
+    for client, chosen in answers.items():
+        review = client.get("/review").get_data(as_text=True)
+        fields = form_on(review, "/cast")["fields"]
+        assert {k: v for k, v in fields.items() if k.startswith("award-")} == chosen
+        back = form_on(client.get("/ballot").get_data(as_text=True), "/ballot")["fields"]
+        assert back["award-cluster-manager"] == chosen["award-cluster-manager"]
+    # A fresh voter, in German, after the English ones: nothing chosen, nothing English.
+    third.get(f"/v/{election.tokens[2]}", headers={"Accept-Language": "de"})
+    german = third.get("/ballot", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Enthaltung" in german and "Abstain" not in german
+    assert " checked" not in german
+    english = first.get("/review").get_data(as_text=True)
+    assert "Enthaltung" not in english and "Mario Rossi" in english
 
 
 def test_switching_language_keeps_the_typed_code_and_its_error(client, elections):

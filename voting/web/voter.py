@@ -40,6 +40,7 @@ from voting.operations.ballots import (
 )
 from voting.operations.layout import CategoryView, ballot_layout
 from voting.operations.tokens import token_for_code
+from voting.web import ballot_parts
 from voting.web.auth import public
 from voting.web.common import election_or_404
 from voting.web.errors import message_page
@@ -182,14 +183,28 @@ def enter_code():
 
 
 def _render_ballot(
-    ballot_pass: BallotPass, categories: Sequence[CategoryView], form: BallotForm, status: int
+    ballot_pass: BallotPass,
+    categories: Sequence[CategoryView],
+    form: BallotForm | None,
+    status: int = 200,
 ):
+    """The ballot: as *form* stands (a submitted one, problems shown), or with no form the
+    session's answers, whose awards ballot_parts may reuse from an earlier voter."""
+    if form is None:
+        awards = ballot_parts.awards(ballot_parts.BALLOT, categories, browser.get(CHOICES))
+        problems = []
+    else:
+        groups = category_groups(form, categories)
+        awards = ballot_parts.render_groups(ballot_parts.BALLOT, groups)
+        problems = [group for group in groups if group.field.errors]
     return (
         render_template(
             "ballot.html",
             election=ballot_pass.election,
-            form=form,
-            groups=category_groups(form, categories),
+            awards=awards,
+            invalid=bool(form is not None and form.errors),
+            problems=problems,
+            plurality_only=all(c.method == "plurality" for c in categories),
         ),
         status,
     )
@@ -203,16 +218,18 @@ def ballot():
     if ballot_pass is None:
         return _no_ballot()
     categories = ballot_layout(get_session(), ballot_pass.election)
+    if request.method == "GET":
+        return _render_ballot(ballot_pass, categories, None)
     form = ballot_form(categories, browser.get(CHOICES))
     if switched_language():
         # The same ballot in the new language, its choices kept; its problems if it had any.
         if request.form.get("checked"):
             form.validate()
-        return _render_ballot(ballot_pass, categories, form, 200)
+        return _render_ballot(ballot_pass, categories, form)
     if form.validate_on_submit():
         browser[CHOICES] = form.choices(categories)
         return redirect(url_for(".review"), 303)
-    return _render_ballot(ballot_pass, categories, form, 422 if form.is_submitted() else 200)
+    return _render_ballot(ballot_pass, categories, form, 422)
 
 
 @bp.get("/review")
@@ -228,13 +245,11 @@ def review():
         parse_choices(categories, chosen or {})
     except InvalidChoice:
         return redirect(url_for(".ballot"), 303)
-    form = ballot_form(categories, chosen)
     return render_template(
         "review.html",
         attempt=secrets.token_urlsafe(16),
         election=ballot_pass.election,
-        form=form,
-        groups=category_groups(form, categories),
+        awards=ballot_parts.awards(ballot_parts.REVIEW, categories, chosen),
     )
 
 

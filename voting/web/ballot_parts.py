@@ -1,0 +1,65 @@
+"""The awards' part of the ballot and review pages, rendered once per layout, language and
+answers, then reused.
+
+In a hall hundreds of phones ask for the same few variants of these pages, and the awards
+are most of each page's rendering (and of the voter's path on the server). Only what
+depends on nothing else is reused: a page that shows a problem is always rendered afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import render_template
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from voting.operations.layout import CategoryView
+from voting.web.forms import CategoryGroup, ballot_form, category_groups
+
+BALLOT = "_ballot_awards.html"
+REVIEW = "_review_awards.html"
+_CACHE_SIZE = 1024  # a few KB each; ranked ballots have many variants, most never asked again
+
+
+@dataclass(frozen=True)
+class RenderedAwards:
+    """The awards as HTML, and each award's answer as the cast form's hidden field sends it."""
+
+    html: Markup
+    answers: tuple[tuple[str, str], ...]
+
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple, tuple[Sequence[CategoryView], RenderedAwards]] = OrderedDict()
+
+
+def render_groups(template: str, groups: Sequence[CategoryGroup]) -> RenderedAwards:
+    """The awards of a form as they stand, problems shown: never reused."""
+    html = Markup(render_template(template, groups=groups))  # noqa: S704 (our template's output)
+    return RenderedAwards(html, tuple((g.category.slug, g.answer) for g in groups))
+
+
+def awards(
+    template: str, categories: Sequence[CategoryView], chosen: dict[str, str] | None
+) -> RenderedAwards:
+    """The awards filled in with *chosen* (the session's answers), as *template* shows them.
+
+    Layouts are cached and fixed while voting runs, so the layout object's identity is part
+    of the key (checked, not trusted: the entry keeps the layout it was made for)."""
+    answers = tuple(sorted((chosen or {}).items()))
+    key = (template, id(categories), str(get_locale() or ""), answers)
+    with _lock:
+        found = _cache.get(key)
+        if found is not None and found[0] is categories:
+            _cache.move_to_end(key)
+            return found[1]
+    rendered = render_groups(template, category_groups(ballot_form(categories, chosen), categories))
+    with _lock:
+        _cache[key] = (categories, rendered)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return rendered
