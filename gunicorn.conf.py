@@ -19,6 +19,10 @@ threads = 8
 # A request may take minutes: printing 10,000 ballot cards renders a PDF of 1,250 pages.
 # (It holds no database lock meanwhile; a reverse proxy needs as long a read time-out.)
 timeout = 300
+# Longer than nginx keeps an idle upstream connection (keepalive_timeout, 60 s): the side
+# that closes an idle connection must be nginx. With gunicorn's 2 s, nginx now and then
+# sent a request down a connection gunicorn was closing, and the voter got a 502 (B9).
+keepalive = 75
 # Behind a reverse proxy the client's address comes from X-Forwarded-For (see the README).
 forwarded_allow_ips = "127.0.0.1"
 

@@ -32,6 +32,7 @@ import argparse
 import csv
 import io
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -39,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,12 +120,12 @@ def tokens_from(links: Path) -> list[str]:
 
 def _voters(
     base: str, tokens: list[str], threads: int, start: float
-) -> tuple[list[tuple[bool, float]], float]:
-    """Voters back to back from *start* until *tokens* run out: (receipt seen, cast seconds)
-    for each path, and when the last one ended."""
+) -> tuple[list[tuple[bool, float, str]], float]:
+    """Voters back to back from *start* until *tokens* run out: (receipt seen, cast seconds,
+    what failed) for each path, and when the last one ended."""
     lock = threading.Lock()
     queue = list(tokens)
-    paths: list[tuple[bool, float]] = []
+    paths: list[tuple[bool, float, str]] = []
 
     def voter() -> None:
         while True:
@@ -133,7 +135,7 @@ def _voters(
                 token = queue.pop()
             path = vote(base, token)
             with lock:
-                paths.append((path.ok, path.cast_seconds))
+                paths.append((path.ok, path.cast_seconds, path.failure))
 
     run_threads(voter, threads, start, STAGGER)
     return paths, time.time()
@@ -147,6 +149,7 @@ class Casting:
     errors: int
     p50_ms: float
     p99_ms: float
+    failures: dict[str, int]  # how many paths failed at which step, with what status
 
     @property
     def per_second(self) -> float:
@@ -163,14 +166,15 @@ def cast_through(front: Nginx, tokens: list[str], voters: int, servers: int) -> 
     parts = in_processes(_voters, jobs)
     ended = max(finished for _paths, finished in parts)
     paths = [path for part, _finished in parts for path in part]
-    casts = sorted(seconds for ok, seconds in paths if ok)
+    casts = sorted(seconds for ok, seconds, _ in paths if ok)
     return Casting(
         servers=servers,
         ballots=len(paths),
         seconds=ended - start,
-        errors=sum(1 for ok, _ in paths if not ok),
+        errors=sum(1 for ok, _, _ in paths if not ok),
         p50_ms=1000 * statistics.median(casts),
         p99_ms=1000 * casts[min(len(casts) - 1, int(0.99 * len(casts)))],
+        failures=dict(Counter(failure for ok, _, failure in paths if not ok).most_common()),
     )
 
 
@@ -191,7 +195,8 @@ def cast_all(where: Instance, tokens: list[str], first: int, workers: int, voter
     phases' figures and how many warm-up votes saw a receipt."""
     other = where.path.parent / "instance-b"
     shutil.copytree(where.path, other)  # the second server's folder: same config and keys
-    one = Server(where.env(), workers)
+    logs = where.path.parent
+    one = Server(where.env(), workers, log=logs / "server-1.log")
     two = None
     fronts: list[Nginx] = []
     try:
@@ -200,7 +205,9 @@ def cast_all(where: Instance, tokens: list[str], first: int, workers: int, voter
         tokens = tokens[WARM_CASTS:]
         alone = cast_through(fronts[0], tokens[:first], voters, servers=1)
         print(f"B9 {alone}", file=sys.stderr, flush=True)
-        two = Server(dict(where.env(), VOTING_INSTANCE=str(other)), workers)
+        two = Server(
+            dict(where.env(), VOTING_INSTANCE=str(other)), workers, log=logs / "server-2.log"
+        )
         pool = [one.address, two.address]
         fronts.append(Nginx(where.path.parent / "nginx-2", pool, pool))
         warmed += warm(two.base, tokens[first : first + WARM_CASTS])
@@ -208,7 +215,22 @@ def cast_all(where: Instance, tokens: list[str], first: int, workers: int, voter
     finally:
         for process in [*fronts, one, *([two] if two else [])]:
             process.stop()
+        complaints(logs)
     return alone, together, warmed
+
+
+def complaints(folder: Path, most: int = 12) -> None:
+    """The app servers' and nginx's complaints during the run, the commonest first: what a
+    failed path met on the server side."""
+    seen: Counter[str] = Counter()
+    words = ("Error", "error", "TIMEOUT", "upstream", "Exception")
+    for log in [*folder.glob("server-*.log"), *folder.glob("nginx-*/error.log")]:
+        source = log.parent.name if log.name == "error.log" else log.stem
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if any(word in line for word in words):
+                seen[f"{source}: {_complaint(line)}"] += 1
+    for line, count in seen.most_common(most):
+        print(f"B9 complaint x{count}: {line}", file=sys.stderr, flush=True)
 
 
 # --- The whole vote ------------------------------------------------------------------------------
@@ -289,6 +311,21 @@ def verify_as_a_juror(app, board: Path) -> tuple[verify.BoardReport, float]:
         return verify.verify_board(lines, key=key.read_text().strip()), seconds
 
 
+def _complaint(line: str) -> str:
+    """A log line as a kind of complaint: nginx's message and request, numbers and tokens out."""
+    message = line.split("] ", 1)[-1].split(", client:")[0]
+    request = re.search(r'request: "(\S+ /[a-z]*)', line)
+    kind = f"{message} ({request[1]})" if request else message
+    return re.sub(r"[0-9]+", "N", kind)[:200]
+
+
+def _failures(casting: Casting) -> str:
+    """Where the failed paths stopped, e.g. " (12 cast 503, 3 link ConnectionResetError)"."""
+    if not casting.failures:
+        return ""
+    return " (" + ", ".join(f"{n} {what}" for what, n in casting.failures.items()) + ")"
+
+
 def report(figures: dict, casting: list[Casting]) -> str:
     phases, count = figures["phases"], figures["attendees"]
     alone, together = casting
@@ -304,7 +341,7 @@ def report(figures: dict, casting: list[Casting]) -> str:
             f"  cast on {c.servers} app server(s) x {figures['workers']} worker(s), "
             f"{figures['voters']} voters in flight through nginx: {c.ballots:,} paths in "
             f"{c.seconds:.0f} s = {c.per_second:.1f} ballots/s, cast p50 {c.p50_ms:.0f} ms, "
-            f"p99 {c.p99_ms:.0f} ms, {c.errors} errors"
+            f"p99 {c.p99_ms:.0f} ms, {c.errors} errors" + _failures(c)
         )
     lines += [
         f"  two app servers / one: {together.per_second / alone.per_second:.2f}x",

@@ -46,10 +46,12 @@ class Server:
         app: str = "wsgi:app",
         config: str | None = None,
         port: int | None = None,
+        log: Path | None = None,
     ) -> None:
         """Start gunicorn on *app* with *env*, with the production settings but no access log.
 
-        *config* replaces gunicorn.conf.py (whose start-up check needs an instance folder).
+        *config* replaces gunicorn.conf.py (whose start-up check needs an instance folder);
+        *log*, if given, keeps gunicorn's and the app's error output.
         """
         port = port or free_port()
         self.address = f"127.0.0.1:{port}"
@@ -74,7 +76,7 @@ class Server:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log.open("ab") if log else subprocess.DEVNULL,
         )
         wait_for(self.base, self.process, "gunicorn")
 
@@ -98,10 +100,12 @@ http {{
     upstream pages {{
 {pages}
         keepalive 64;
+        keepalive_timeout 60s;
     }}
     upstream casts {{
 {casts}
         keepalive 16;
+        keepalive_timeout 60s;
     }}
     server {{
         listen 127.0.0.1:{port} backlog=4096;

@@ -25,6 +25,7 @@ CHOICES = {"award-cluster-manager": "mario-rossi", "award-strategic-partnership"
 class Path:
     ok: bool
     cast_seconds: float
+    failure: str = ""  # the step that went wrong and what came back, e.g. "cast 503"
 
 
 class Browser:
@@ -74,28 +75,52 @@ class Browser:
 def vote(base: str, token: str, pace: bool = False, rng: random.Random | None = None) -> Path:
     """Open the link, fill in the ballot, review, cast, see the receipt: six requests."""
     browser = Browser(base)
+    step = "link"
     try:
-        if browser.request("GET", f"/v/{token}")[0] != 303:
-            return Path(False, 0.0)
-        _, ballot = browser.request("GET", "/ballot")
-        csrf = CSRF.search(ballot).group(1)
+        status, _ = browser.request("GET", f"/v/{token}")
+        if status != 303:
+            return Path(False, 0.0, f"link {status}")
+        step = "ballot"
+        status, ballot = browser.request("GET", "/ballot")
+        csrf = _field(CSRF, ballot, f"ballot {status}")
         if pace and rng:
             time.sleep(rng.uniform(3, 6))  # reading the finalists
+        step = "choices"
         posted, _ = browser.request("POST", "/ballot", {"csrf_token": csrf, **CHOICES})
-        _, review = browser.request("GET", "/review")
+        if posted != 303:
+            return Path(False, 0.0, f"choices {posted}")
+        step = "review"
+        status, review = browser.request("GET", "/review")
+        form = {"csrf_token": _field(CSRF, review, f"review {status}"), **CHOICES}
+        form["attempt"] = _field(ATTEMPT, review, f"review {status}")
         if pace and rng:
             time.sleep(rng.uniform(1, 2))  # checking the choices
-        form = {"csrf_token": CSRF.search(review).group(1), **CHOICES}
-        form["attempt"] = ATTEMPT.search(review).group(1)
+        step = "cast"
         started = time.perf_counter()
         cast, _ = browser.request("POST", "/cast", form)
         cast_seconds = time.perf_counter() - started
+        if cast != 303:
+            return Path(False, cast_seconds, f"cast {cast}")
+        step = "receipt"
         receipt, _ = browser.request("GET", "/receipt")
-        return Path(posted == 303 and cast == 303 and receipt == 200, cast_seconds)
-    except (OSError, http.client.HTTPException, AttributeError):
-        return Path(False, 0.0)
+        return Path(receipt == 200, cast_seconds, "" if receipt == 200 else f"receipt {receipt}")
+    except _Unexpected as page:
+        return Path(False, 0.0, str(page))
+    except (OSError, http.client.HTTPException) as error:
+        return Path(False, 0.0, f"{step} {type(error).__name__}")
     finally:
         browser.close()
+
+
+class _Unexpected(Exception):
+    """A page without the form field the next step needs (an error page, say)."""
+
+
+def _field(pattern: re.Pattern[str], page: str, failure: str) -> str:
+    found = pattern.search(page)
+    if found is None:
+        raise _Unexpected(failure)
+    return found.group(1)
 
 
 # --- Running many voters -------------------------------------------------------------------------

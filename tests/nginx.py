@@ -52,7 +52,7 @@ http {{
 def upstream(name: str, servers: list[str]) -> str:
     lines = [f"    upstream {name} {{"]
     lines += [f"        server {server} max_fails=1 fail_timeout=2s;" for server in servers]
-    lines += ["        keepalive 16;", "    }"]
+    lines += ["        keepalive 16;", "        keepalive_timeout 60s;", "    }"]
     return "\n".join(lines)
 
 
