@@ -1,11 +1,13 @@
 """Profiles behind docs/performance.md: where the time of each benchmark goes.
 
     python -m bench.profile voter-path [--database postgresql]
+    python -m bench.profile voter-steps [--database postgresql]
     python -m bench.profile verify | tally | cards
 
 Each runs the work in this one process under pyinstrument and prints the call tree. The
 voter path runs through Flask's test client, so the profile shows the app alone, without
-gunicorn or the load generator.
+gunicorn or the load generator; voter-steps times each of its requests there, beside the
+bare Flask reference's (bench/bare_app.py), with no profiler.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import argparse
 import re
 import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
 from pyinstrument import Profiler
@@ -46,6 +50,54 @@ def profile_voter_path(kind: str, paths: int = 500) -> Profiler:
             for token in tokens[20:]:
                 voter_path(app.test_client(), token)
     return profiler
+
+
+def voter_steps(kind: str, paths: int = 300) -> str:
+    """Milliseconds per request of each step, the app's and the bare reference's, and the
+    B1 ratio (paths per trivial request) each gives in process."""
+    import bench.bare_app as bare
+
+    def timed_path(client, token: str, times: dict[str, float]) -> None:
+        def step(name: str, call):
+            started = time.perf_counter()
+            response = call()
+            times[name] += time.perf_counter() - started
+            return response.get_data(as_text=True)
+
+        step("GET /v/<token>", lambda: client.get(f"/v/{token}"))
+        ballot = step("GET /ballot", lambda: client.get("/ballot"))
+        chosen = {"csrf_token": CSRF.search(ballot).group(1), **CHOICES}
+        step("POST /ballot", lambda: client.post("/ballot", data=chosen))
+        review = step("GET /review", lambda: client.get("/review"))
+        form = {"csrf_token": CSRF.search(review).group(1), **CHOICES}
+        form["attempt"] = ATTEMPT.search(review).group(1)
+        step("POST /cast", lambda: client.post("/cast", data=form))
+        step("GET /receipt", lambda: client.get("/receipt"))
+        step("GET /health", lambda: client.get("/health"))
+
+    def run(app, tokens: list[str]) -> dict[str, float]:
+        times: dict[str, float] = defaultdict(float)
+        for token in tokens[:20]:
+            timed_path(app.test_client(), token, defaultdict(float))  # warm up
+        for token in tokens[20:]:
+            timed_path(app.test_client(), token, times)
+        return {name: 1000 * seconds / (len(tokens) - 20) for name, seconds in times.items()}
+
+    reference = run(bare.app, [f"bare-{n}" for n in range(paths + 20)])
+    with instance(kind) as where:
+        app = where.app()
+        measured = run(app, open_election_with(app, paths + 20))
+    lines = [f"{'request':16} {'app ms':>8} {'bare ms':>8}"]
+    lines += [f"{name:16} {measured[name]:8.2f} {reference[name]:8.2f}" for name in measured]
+
+    def ratio(times: dict[str, float]) -> float:
+        return times["GET /health"] / sum(v for k, v in times.items() if k != "GET /health")
+
+    lines.append(
+        f"paths per trivial request: app {ratio(measured):.3f}, bare {ratio(reference):.3f}, "
+        f"app / bare {ratio(measured) / ratio(reference):.2f}"
+    )
+    return "\n".join(lines)
 
 
 def profile_verify(ballots: int) -> Profiler:
@@ -90,10 +142,13 @@ def profile_cards(attendees: int) -> Profiler:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["voter-path", "verify", "tally", "cards"])
+    parser.add_argument("what", choices=["voter-path", "voter-steps", "verify", "tally", "cards"])
     parser.add_argument("--database", choices=DATABASES, default="sqlite")
     parser.add_argument("--size", type=int, help="paths, ballots or attendees")
     args = parser.parse_args()
+    if args.what == "voter-steps":
+        print(voter_steps(args.database, args.size or 300))
+        return
     if args.what == "voter-path":
         profiler = profile_voter_path(args.database, args.size or 500)
     elif args.what == "verify":

@@ -18,7 +18,7 @@ from voting.domain.tokens import personal_serial, token_hash
 from voting.errors import N_, StateError
 from voting.models import Attendee, Election, EligibleToken, SpentToken
 from voting.operations import activity, audit
-from voting.operations.in_lists import IN_LIST, pieces
+from voting.operations.in_lists import IN_LIST, among
 from voting.operations.tokens import padded, personal_token_hashes
 
 # What a revoked token's link says, and the desk's label for it.
@@ -225,13 +225,17 @@ def revoke_personal_tokens(
         return 0
     candidates = _personal_hashes(session, election, delivery_key, attendee_ids)
     revoked: list[bytes] = []
-    for chunk in pieces(candidates):
+    for eligible, spent_one in zip(
+        among(session, EligibleToken.token_hash, candidates),
+        among(session, SpentToken.token_hash, candidates),
+        strict=True,
+    ):
         live = set(
             session.execute(
                 select(EligibleToken.token_hash)
                 .where(
                     EligibleToken.election_id == election.id,
-                    EligibleToken.token_hash.in_(chunk),
+                    eligible,
                     EligibleToken.revoked.is_(False),
                 )
                 .with_for_update()
@@ -240,18 +244,15 @@ def revoke_personal_tokens(
         spent = set(
             session.execute(
                 select(SpentToken.token_hash).where(
-                    SpentToken.election_id == election.id, SpentToken.token_hash.in_(chunk)
+                    SpentToken.election_id == election.id, spent_one
                 )
             ).scalars()
         )
         revoked += sorted(live - spent)
-    for chunk in pieces(revoked):
+    for one_of in among(session, EligibleToken.token_hash, revoked):
         session.execute(
             update(EligibleToken)
-            .where(
-                EligibleToken.election_id == election.id,
-                EligibleToken.token_hash.in_(chunk),
-            )
+            .where(EligibleToken.election_id == election.id, one_of)
             .values(revoked=True, revoked_reason=reason)
             .execution_options(synchronize_session=False)
         )
