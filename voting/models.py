@@ -8,7 +8,6 @@ order (SQLite ``WITHOUT ROWID``, inserted sorted) so their order reveals nothing
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import (
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from voting.domain.times import in_zone
+from voting.domain.lifecycle import ElectionLifecycle
 
 ELECTION_STATES = ("draft", "open", "closed", "revealed")
 
@@ -46,7 +45,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Election(Base):
+class Election(ElectionLifecycle, Base):
     __tablename__ = "elections"
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'open', 'closed', 'revealed')", name="state_known"),
@@ -82,39 +81,6 @@ class Election(Base):
 
     def __repr__(self) -> str:
         return f"<Election {self.slug} {self.state}>"
-
-    # The lifecycle in words, so no page or operation compares state strings itself.
-    @property
-    def is_draft(self) -> bool:
-        """Still being set up: the definition may change, no ballot can be cast."""
-        return self.state == "draft"
-
-    @property
-    def is_open(self) -> bool:
-        return self.state == "open"
-
-    @property
-    def is_closed(self) -> bool:
-        """Voting is over and the tally sealed, but the reveal has not ended."""
-        return self.state == "closed"
-
-    @property
-    def is_revealed(self) -> bool:
-        return self.state == "revealed"
-
-    @property
-    def reveals_at_close(self) -> bool:
-        """The election's file says reveal = "at-close": results are public from the close."""
-        return json.loads(self.definition).get("reveal") == "at-close"
-
-    @property
-    def is_over(self) -> bool:
-        """No more ballots: closed, or closed and revealed."""
-        return self.state in ("closed", "revealed")
-
-    def local_time(self, moment: datetime | None) -> datetime | None:
-        """A stored UTC moment in the election's own time zone, for display."""
-        return in_zone(moment, self.timezone)
 
 
 class Category(Base):

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Lock
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from voting.bounded_cache import BoundedCache
+from voting.domain.lifecycle import ElectionOnPage
 from voting.models import Category, Election, Nominee
-
-_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -62,30 +60,21 @@ def load_categories(session: Session, election: Election) -> list[Category]:
     )
 
 
-_cache: OrderedDict[tuple, tuple[CategoryView, ...]] = OrderedDict()
-_lock = Lock()
+_layouts: BoundedCache[tuple[CategoryView, ...]] = BoundedCache(64)
 
 
-def ballot_layout(session: Session, election: Election) -> tuple[CategoryView, ...]:
+def ballot_layout(
+    session: Session, election: Election | ElectionOnPage
+) -> tuple[CategoryView, ...]:
     """The awards with their finalists, in ballot order."""
-    bind = session.get_bind()
     # The definition itself is part of the key: an edit in draft, or a database replaced
     # under a running process, can never bring back a stale layout.
     digest = hashlib.sha256(election.definition.encode("utf-8")).hexdigest()
-    key = (str(bind.url), election.id, digest)
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    layout = _read(session, election)
-    with _lock:
-        _cache[key] = layout
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return layout
+    key = (str(session.get_bind().url), election.id, digest)
+    return _layouts.get_or_make(key, lambda: _read(session, election))
 
 
-def _read(session: Session, election: Election) -> tuple[CategoryView, ...]:
+def _read(session: Session, election: Election | ElectionOnPage) -> tuple[CategoryView, ...]:
     categories = (
         session.execute(
             select(Category).where(Category.election_id == election.id).order_by(Category.position)

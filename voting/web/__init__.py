@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
     )
 
     security.init_app(app)
-    auth.login_manager.init_app(app)
+    auth.init_app(app)
     language.init_app(app)
     assets.init_app(app)
     limits.init_app(app)

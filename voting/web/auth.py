@@ -7,7 +7,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -38,6 +38,13 @@ bp = Blueprint("auth", __name__)
 # Where each role starts after signing in.
 HOME = {"organiser": "console.dashboard", "jury": "jury.overview", "desk": "desk.search"}
 PUBLIC = ("anyone",)
+
+
+def init_app(app: Flask) -> None:
+    # Templates get the lazy proxy instead of Flask-Login's own context processor, which
+    # looks the user up for every page: a voter's page never asks who is signed in.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
 
 
 @login_manager.user_loader

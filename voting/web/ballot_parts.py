@@ -8,8 +8,6 @@ depends on nothing else is reused: a page that shows a problem is always rendere
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,12 +15,12 @@ from flask import render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from voting.bounded_cache import BoundedCache
 from voting.operations.layout import CategoryView
 from voting.web.forms import CategoryGroup, ballot_form, category_groups
 
 BALLOT = "_ballot_awards.html"
 REVIEW = "_review_awards.html"
-_CACHE_SIZE = 1024  # a few KB each; ranked ballots have many variants, most never asked again
 
 
 @dataclass(frozen=True)
@@ -33,8 +31,8 @@ class RenderedAwards:
     answers: tuple[tuple[str, str], ...]
 
 
-_lock = threading.Lock()
-_cache: OrderedDict[tuple, tuple[Sequence[CategoryView], RenderedAwards]] = OrderedDict()
+# A few KB each; ranked ballots have many variants, most never asked again.
+_rendered: BoundedCache[tuple[Sequence[CategoryView], RenderedAwards]] = BoundedCache(1024)
 
 
 def render_groups(template: str, groups: Sequence[CategoryGroup]) -> RenderedAwards:
@@ -53,14 +51,9 @@ def awards(
     of the key (checked, not trusted: the entry keeps the layout it was made for)."""
     answers = tuple(sorted((chosen or {}).items()))
     key = (template, id(categories), str(get_locale() or ""), answers)
-    with _lock:
-        found = _cache.get(key)
-        if found is not None and found[0] is categories:
-            _cache.move_to_end(key)
-            return found[1]
+    found = _rendered.get(key)
+    if found is not None and found[0] is categories:
+        return found[1]
     rendered = render_groups(template, category_groups(ballot_form(categories, chosen), categories))
-    with _lock:
-        _cache[key] = (categories, rendered)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    _rendered.put(key, (categories, rendered))
     return rendered

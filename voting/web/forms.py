@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from voting import verify
+from voting.bounded_cache import BoundedCache
 from voting.operations.layout import CategoryView, NomineeView
 
 ABSTAIN = "abstain"
@@ -143,7 +144,7 @@ def ballot_form(
 
 # Building a form class is costly and the layout is fixed while voting runs: one class per
 # layout (layouts themselves are cached, so identity is a fine key).
-_form_classes: dict[int, tuple[Sequence[CategoryView], type[BallotForm]]] = {}
+_form_classes: BoundedCache[tuple[Sequence[CategoryView], type[BallotForm]]] = BoundedCache(64)
 
 
 def _form_class(categories: Sequence[CategoryView]) -> type[BallotForm]:
@@ -177,9 +178,7 @@ def _form_class(categories: Sequence[CategoryView]) -> type[BallotForm]:
                 rank = SelectField(nominee.name, choices=places, default="")
                 setattr(ElectionBallotForm, rank_name(category, nominee), rank)
             setattr(ElectionBallotForm, abstain_name(category), BooleanField(_l("Abstain")))
-    if len(_form_classes) > 64:
-        _form_classes.clear()
-    _form_classes[id(categories)] = (categories, ElectionBallotForm)
+    _form_classes.put(id(categories), (categories, ElectionBallotForm))
     return ElectionBallotForm
 
 
