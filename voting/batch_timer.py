@@ -32,15 +32,14 @@ def publish_due_batches(session: DatabaseSession) -> int:
     policy, published = services.batch_policy(), 0
     open_ids = list(session.scalars(select(Election.id).where(Election.state == "open")))
     for election_id in open_ids:
-        election = session.get_one(Election, election_id)
-        last_at, waiting = batches.head_and_waiting(session, election)
+        last_at, waiting = batches.head_and_waiting(session, election_id)
         if not policy.due(waiting, last_at, services.now()):
             continue  # looked at without taking the write lock
         with writing(session):
             election = session.get_one(Election, election_id)
             if election.is_open:
                 published += batches.publish_if_due(
-                    session, election, services.signer(), services.now(), policy
+                    session, election_id, services.signer(), services.now(), policy
                 )
     return published
 

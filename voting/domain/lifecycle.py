@@ -1,8 +1,8 @@
 """Where an election stands, in words, so no page or operation compares state strings itself.
 
-The mapped Election (voting/models.py) has these words, and so has ElectionOnPage: the few
-columns a voter's page reads as a plain row. Four pages of every voter's way admit the token
-again, and building a mapped object for each cost more than the query itself.
+The mapped Election (voting/models.py) has these words, and so has ElectionRow: the few
+columns the voter's way reads, as a plain row. Every page of the way and the cast admit the
+token again, and building a mapped object for each cost more than the query itself.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class ElectionLifecycle:
         state: str
         timezone: str
         definition: str
+    trustee_key: str | None
 
     @property
     def is_draft(self) -> bool:
@@ -57,8 +58,9 @@ class ElectionLifecycle:
 
 
 @dataclass(frozen=True)
-class ElectionOnPage(ElectionLifecycle):
-    """An election as a voter's page needs it: its state, window, title and definition."""
+class ElectionRow(ElectionLifecycle):
+    """An election as the voter's way needs it: its state, window, title, definition (the
+    ballot's layout) and trustee key (the cast encrypts to it)."""
 
     id: int
     slug: str
@@ -69,3 +71,4 @@ class ElectionOnPage(ElectionLifecycle):
     opens_at: datetime | None
     closes_at: datetime | None
     definition: str
+    trustee_key: str | None

@@ -11,12 +11,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from voting.domain.lifecycle import ElectionRow
 from voting.models import ActivityRecord, Attendee, Election
 
 
 def record(
     session: Session,
-    election: Election | None,
+    election: Election | ElectionRow | None,
     actor: str,
     action: str,
     now: datetime,

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.domain.lifecycle import ElectionOnPage
+from voting.domain.lifecycle import ElectionRow
 from voting.domain.times import as_utc
 from voting.domain.tokens import BadToken, BallotTokenCodec, token_hash
 from voting.errors import (
@@ -47,30 +47,24 @@ class InvalidChoice(VotingError):
 
 @dataclass(frozen=True)
 class BallotPass:
-    """A token that may vote now: its election and the hash the database knows it by. The
-    election is mapped when the token was locked to cast, a plain row on the other pages."""
+    """A token that may vote now: its election and the hash the database knows it by."""
 
-    election: Election | ElectionOnPage
+    election: ElectionRow
     token_hash: bytes
 
 
 # The statements of the voter's path, built once: building a statement costs more than
-# running it on SQLite, and every page of the way admits the token again.
-_ELECTION_BY_SLUG = select(Election).where(Election.slug == bindparam("slug"))
+# running it on SQLite, and every page of the way admits the token again. They read plain
+# columns of the tables (no mapped entity): the session then runs them as Core, without the
+# ORM's work per statement and row.
+_elections, _eligible, _spent = Election.__table__, EligibleToken.__table__, SpentToken.__table__
+_ROW = [_elections.c[field.name] for field in fields(ElectionRow)]
+_ELECTION_BY_SLUG = select(*_ROW).where(_elections.c.slug == bindparam("slug"))
 # The cast path shares the election's row with every other cast; closing takes it alone. So
 # a cast either commits before the close looks for the last batch, or sees voting closed.
 _ELECTION_SHARED = _ELECTION_BY_SLUG.with_for_update(read=True)
-# Every other page reads plain columns of the tables (no mapped entity): the session then
-# runs it as Core, without the ORM's work per statement and row.
-_elections, _eligible, _spent = Election.__table__, EligibleToken.__table__, SpentToken.__table__
-_ON_PAGE = len(fields(ElectionOnPage))
 _TOKEN_ON_PAGE = (
-    select(
-        *(_elections.c[field.name] for field in fields(ElectionOnPage)),
-        _eligible.c.revoked,
-        _spent.c.token_hash,
-        _eligible.c.revoked_reason,
-    )
+    select(*_ROW, _eligible.c.revoked, _spent.c.token_hash, _eligible.c.revoked_reason)
     .outerjoin(
         _eligible,
         (_eligible.c.election_id == _elections.c.id)
@@ -83,17 +77,17 @@ _TOKEN_ON_PAGE = (
     .where(_elections.c.slug == bindparam("slug"))
 )
 _TOKEN_LOCKED = (
-    select(EligibleToken.revoked, SpentToken.token_hash, EligibleToken.revoked_reason)
+    select(_eligible.c.revoked, _spent.c.token_hash, _eligible.c.revoked_reason)
     .outerjoin(
-        SpentToken,
-        (SpentToken.election_id == EligibleToken.election_id)
-        & (SpentToken.token_hash == EligibleToken.token_hash),
+        _spent,
+        (_spent.c.election_id == _eligible.c.election_id)
+        & (_spent.c.token_hash == _eligible.c.token_hash),
     )
     .where(
-        EligibleToken.election_id == bindparam("election"),
-        EligibleToken.token_hash == bindparam("digest"),
+        _eligible.c.election_id == bindparam("election"),
+        _eligible.c.token_hash == bindparam("digest"),
     )
-    .with_for_update(of=EligibleToken)
+    .with_for_update(of=_eligible)
 )
 # Into the tables, not the mapped classes: an ORM insert goes through its bulk machinery.
 _INSERT_SPENT = insert(_spent)
@@ -118,7 +112,8 @@ def admit(
         # The cast path: lock the token's row and look for a spent twin in one statement. A
         # concurrent cast of the same token waits on the lock; if it then misses the twin
         # committed meanwhile, the spent token's primary key refuses it at insert.
-        election = session.execute(_ELECTION_SHARED, {"slug": slug}).scalar()
+        found = session.execute(_ELECTION_SHARED, {"slug": slug}).first()
+        election = ElectionRow(*found) if found else None
         row = None
         if election is not None and not election.is_draft:
             row = session.execute(
@@ -126,10 +121,9 @@ def admit(
             ).first()
         spent = row is not None and row[1] is not None
     else:
-        # Every page of the way: the election and both questions in one round trip, as a
-        # plain row (a mapped Election costs more to build than the query takes).
+        # Every page of the way: the election and both questions in one round trip.
         found = session.execute(_TOKEN_ON_PAGE, {"slug": slug, "digest": digest}).first()
-        election = ElectionOnPage(*found[:_ON_PAGE]) if found else None
+        election = ElectionRow(*found[: len(_ROW)]) if found else None
         row = found if found is not None and found.revoked is not None else None
         spent = found is not None and found.token_hash is not None
     if election is None:
@@ -148,7 +142,7 @@ def admit(
     return BallotPass(election=election, token_hash=digest)
 
 
-def check_voting_window(election: Election | ElectionOnPage, now: datetime) -> None:
+def check_voting_window(election: Election | ElectionRow, now: datetime) -> None:
     """Refuse outside the voting window: the state, and the schedule even if nobody closed."""
     if election.is_over:
         raise VotingClosed(N_("voting has closed"))
@@ -253,7 +247,7 @@ def cast_ballot(
     ]
     if plurality:
         session.execute(_INSERT_CHOICES, plurality)
-    batches.publish_if_due(session, election, signer, now, policy)
+    batches.publish_if_due(session, election.id, signer, now, policy)
     return receipt
 
 
@@ -271,7 +265,7 @@ def receipt_for_repeat(
         slug, serial = codec.read(token)
     except BadToken:
         return None
-    election = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).scalar()
+    election = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).first()
     if election is None:
         return None
     spent = session.get(SpentToken, (election.id, token_hash(serial)))

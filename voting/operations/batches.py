@@ -43,16 +43,18 @@ class BatchPolicy:
 
 DEFAULT_POLICY = BatchPolicy()
 
+_BALLOTS = Ballot.__table__
+_HEADS = AuditHead.__table__
 _WAITING = (
     select(func.count())
-    .select_from(Ballot)
-    .where(Ballot.election_id == bindparam("election"), Ballot.seq.is_(None))
+    .select_from(_BALLOTS)
+    .where(_BALLOTS.c.election_id == bindparam("election"), _BALLOTS.c.seq.is_(None))
     .scalar_subquery()
 )
-_HEAD_AND_WAITING = select(AuditHead.checkpoint_at, _WAITING).where(
-    AuditHead.election_id == bindparam("election")
+# Every cast asks this: plain columns, so the session runs it as Core (see ballots.py).
+_HEAD_AND_WAITING = select(_HEADS.c.checkpoint_at, _WAITING).where(
+    _HEADS.c.election_id == bindparam("election")
 )
-_BALLOTS = Ballot.__table__
 _SET_SEQ = (
     update(_BALLOTS)
     .where(
@@ -62,27 +64,29 @@ _SET_SEQ = (
 )
 
 
-def head_and_waiting(session: Session, election: Election) -> tuple[datetime | None, int]:
+def head_and_waiting(session: Session, election_id: int) -> tuple[datetime | None, int]:
     """When the last batch (or checkpoint) was signed, and how many ballots wait: those
     committed, and those cast in this transaction, that are not on the board yet."""
-    last_at, waiting = session.execute(_HEAD_AND_WAITING, {"election": election.id}).one()
+    last_at, waiting = session.execute(_HEAD_AND_WAITING, {"election": election_id}).one()
     return as_utc(last_at), waiting
 
 
 def publish_if_due(
     session: Session,
-    election: Election,
+    election_id: int,
     signer: LogSigner,
     now: datetime,
     policy: BatchPolicy = DEFAULT_POLICY,
 ) -> int:
     """Publish a batch if one is due; return how many ballots joined the board (0 if none).
 
-    The first look takes no lock, so a cast that finds nothing due costs one read.
+    The first look takes no lock and loads no election, so a cast that finds nothing due
+    costs one read.
     """
-    last_at, waiting = head_and_waiting(session, election)
+    last_at, waiting = head_and_waiting(session, election_id)
     if not policy.due(waiting, last_at, now):
         return 0
+    election = session.get_one(Election, election_id)
     return publish_batch(session, election, signer, now, policy)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from voting import verify
+from voting.domain.lifecycle import ElectionRow
 from voting.domain.tokens import BallotTokenCodec, serial_code
 from voting.models import Election, PaperDraft, SpentToken
 from voting.operations import activity
@@ -103,7 +104,7 @@ def _token_of(session: Session, codec: BallotTokenCodec, code: str) -> str:
 
 
 def _drafts(
-    session: Session, election: Election, digest: bytes, exclude: str
+    session: Session, election: ElectionRow, digest: bytes, exclude: str
 ) -> Sequence[PaperDraft]:
     return session.scalars(
         select(PaperDraft).where(
