@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import vote_with_client
+from tests.helpers import RECEIPT, vote_with_client
 from tests.staff import staff_client
 from tests.test_jury import database_snapshot
 from tests.test_roles import path_of
@@ -66,6 +66,20 @@ def test_https_gets_hsts_and_secure_cookies(app, elections):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     plain = app.test_client().get("/", base_url="http://vote.example.org")
     assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_a_browser_votes_over_https_though_it_sends_no_referer(app, elections):
+    """Every page says Referrer-Policy: no-referrer, so a browser's form posts carry no
+    Referer: over HTTPS the CSRF check must not ask for one (Flask-WTF's SSL-strict check
+    would refuse every ballot with "The referrer header is missing")."""
+    # The test client's requests come over HTTPS (its default address follows this setting).
+    app.config.update(SESSION_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
+    election = elections.create(attendees=1)
+    client = app.test_client()
+    page = client.get("/")
+    assert "Strict-Transport-Security" in page.headers
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert RECEIPT.fullmatch(vote_with_client(client, election.tokens[0], PICK))
 
 
 def test_https_public_url_makes_cookies_secure(tmp_path):

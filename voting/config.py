@@ -25,6 +25,11 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+    # Flask-WTF would also want a same-site Referer on every form posted over HTTPS; every
+    # page sends Referrer-Policy: no-referrer, so a browser sends none and every ballot
+    # would be refused. The form's signed token and SameSite cookies (HSTS over HTTPS)
+    # carry the protection.
+    "WTF_CSRF_SSL_STRICT": False,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # staff sign-ins; voters' sessions end with the browser
     # A form needs a few KB (the editor's longest texts in every language stay far below
     # this); only a view marked accepts_upload takes files up to MAX_UPLOAD_LENGTH.
