@@ -9,13 +9,15 @@ import sys
 from voting.access_log import TokenHidingLogger
 
 logger_class = TokenHidingLogger
-# Threads, not sync workers: a sync worker belongs to one connection until it is done, so two
-# phones that open a connection and stall (a hall's Wi-Fi, or someone on purpose) would hold
-# both workers. A thread worker waits for a request to arrive before giving it a thread.
-# nginx in front still matters: it buffers slow uploads and slow readers, so that no
-# thread waits on a phone at all (see the README).
+# Threads, not sync workers: a request waiting on the database (a cast queued behind another
+# cast's write) holds a thread, not the whole worker. Four, not more: a worker's threads take
+# turns at Python's interpreter lock, and with eight B1's hall without a cast pool had a cast
+# p99 of 126 to 614 ms (five runs) against 44 and 48 ms with four, on two cores
+# (docs/performance.md). A connection that stalls half-way through its request
+# holds a thread too, so gunicorn must sit behind nginx, which reads each request whole
+# before passing it on (see the README; tests/test_edges.py).
 worker_class = "gthread"
-threads = 8
+threads = 4
 # A request may take minutes: printing 10,000 ballot cards renders a PDF of 1,250 pages.
 # (It holds no database lock meanwhile; a reverse proxy needs as long a read time-out.)
 timeout = 300

@@ -12,6 +12,7 @@ import argparse
 import datetime
 import re
 import shlex
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -136,28 +137,28 @@ def importing(run: Run, attendees: int) -> None:
 
 def voter_path(run: Run, quick: bool) -> None:
     seconds, rounds = (5.0, 1) if quick else (10.0, 3)
-    bare = b1_voter_path.measure_bare(seconds, rounds)
-    run.say(b1_voter_path.report_bare(bare))
-    run.rows.append(
-        Row(
-            "B1 reference: bare Flask, same six steps, no database",
-            f"{bare['paths_per_second']:.0f} / {bare['trivial_per_second']:.0f} "
-            f"= {bare['ratio']:.3f}",
-        )
-    )
     rates = {}
     for kind in DATABASES:
-        figures = b1_voter_path.measure(kind, seconds=seconds, rounds=rounds)
+        figures = b1_voter_path.measure(kind, seconds=seconds, rounds=rounds, bare=True)
         rates[kind] = figures["paths_per_second"]
         run.say(b1_voter_path.report(figures))
+        bare = figures["bare"]
+        run.rows.append(
+            Row(
+                f"B1 reference beside {kind}: bare Flask, same six steps, no database",
+                f"{bare['paths_per_second']:.0f} / {bare['trivial_per_second']:.0f} "
+                f"= {bare['ratio']:.3f}",
+            )
+        )
         paths, trivial = figures["paths_per_second"], figures["trivial_per_second"]
+        share = statistics.median(figures["of_bare"])
         run.rows.append(
             Row(
                 f"B1 voter paths/s / trivial requests/s, {kind}",
                 f"{paths:.0f} / {trivial:.0f} = {figures['ratio']:.3f} "
-                f"({figures['ratio'] / bare['ratio']:.0%} of bare Flask's)",
+                f"({share:.0%} of bare Flask's, per pair of rounds)",
                 ">= 60% of bare Flask's",
-                figures["ratio"] >= 0.6 * bare["ratio"],
+                share >= 0.6,
             )
         )
         p50, p99, errors = figures["cast_p50_ms"], figures["cast_p99_ms"], figures["hall_errors"]

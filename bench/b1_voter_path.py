@@ -10,10 +10,11 @@ the cast (the POST that spends the token, stores the ballot and appends to the l
                                   [--bare] [--witnesses N] [--trustee]
 
 --bare also runs the same phases against bench/bare_app.py, plain Flask taking the same six
-steps with no database: what the framework alone reaches on this machine. --witnesses N runs N
-witness processes (verify.py witness serve, ports 8081...) that the servers' timers submit
-every checkpoint to, and reports how far they got when the hall ends. --trustee encrypts every
-ballot to a jury key at cast (what a trustee adds to the cast path).
+steps with no database: what the framework alone reaches on this machine, each of its
+rounds next to one of the app's, and the app's ratio as a share of bare Flask's per pair.
+--witnesses N runs N witness processes (verify.py witness serve, ports 8081...) that the
+servers' timers submit every checkpoint to, and reports how far they got when the hall ends.
+--trustee encrypts every ballot to a jury key at cast (what a trustee adds to the cast path).
 """
 
 from __future__ import annotations
@@ -181,9 +182,13 @@ def measure(
     processes: int = PROCESSES,
     witnesses: int = 0,
     trustee: bool = False,
+    bare: bool = False,
 ) -> dict:
     """All of B1 on one database: *rounds* of throughput and trivial phases, then the hall;
-    with *witnesses* witness processes cosigning every checkpoint meanwhile."""
+    with *witnesses* witness processes cosigning every checkpoint meanwhile. With *bare*,
+    each round is paired with one against the bare Flask reference, run just before or just
+    after it (in turn): the machine's speed drifts over minutes here, and only a ratio taken
+    within a pair cancels that drift."""
     with instance(kind) as where:
         app = where.app()
         running = [
@@ -204,27 +209,53 @@ def measure(
         warm_casts = tokens[2 * IN_FLIGHT + 1 : 2 * IN_FLIGHT + 1 + WARM_CASTS]
         supplies = split(tokens[2 * IN_FLIGHT + 1 + WARM_CASTS :], rounds)  # fresh each round
         server = Server(where.env(), workers)
+        reference = _bare_server(workers) if bare else None
         try:
             vote(server.base, warm_up)
-            path_rates, trivial_rates, failed = _rounds(server.base, supplies, seconds, processes)
+            mine: list = []
+            theirs: list = []
+            for n, supply in enumerate(supplies):
+                pair = [(mine, server.base, supply)]
+                if reference is not None:
+                    pair.append((theirs, reference.base, _bare_tokens(n, seconds)))
+                for results, base, round_tokens in pair if n % 2 == 0 else pair[::-1]:
+                    results.append(_rounds(base, [round_tokens], seconds, processes))
             hall = _the_hall(server.base, hall_tokens, processes)
             witnessed = _witnessed(app) if running else None
             pooled = _hall_with_cast_pool(where, server, pooled_tokens, warm_casts, processes)
         finally:
             server.stop()
+            if reference is not None:
+                reference.stop()
             for witness in running:
                 witness.stop()
-    return {
+    figures = {
         "database": kind,
         "workers": workers,
         "rounds": rounds,
         "witnesses": witnesses,
         "witnessed": witnessed,
         "trustee": trustee,
-        **_summary(path_rates, trivial_rates, failed),
+        **_summary(*_joined(mine)),
         **_latencies(hall),
         **{f"pooled_{name}": value for name, value in _latencies(pooled).items()},
     }
+    if theirs:
+        figures["bare"] = _summary(*_joined(theirs))
+        figures["of_bare"] = [
+            own / other
+            for own, other in zip(figures["ratios"], figures["bare"]["ratios"], strict=True)
+        ]
+    return figures
+
+
+def _joined(rounds: list[tuple[list[float], list[float], int]]):
+    """Single rounds' (paths/s, trivial/s, failed) as one list of each and a total."""
+    return (
+        [rate for paths, _, _ in rounds for rate in paths],
+        [rate for _, trivial, _ in rounds for rate in trivial],
+        sum(failed for _, _, failed in rounds),
+    )
 
 
 def _the_hall(base: str, tokens: list[str], processes: int) -> list[tuple[bool, float]]:
@@ -289,19 +320,14 @@ def _witnessed(app, wait: float = 10.0) -> str:
         time.sleep(0.5)
 
 
-def measure_bare(
-    seconds: float = 10.0, rounds: int = 3, workers: int = WORKERS, processes: int = PROCESSES
-) -> dict:
-    """The same throughput and trivial phases against bench/bare_app.py: the framework alone."""
-    supplies = [[f"bare-{r}-{n}" for n in range(_tokens_per_round(seconds))] for r in range(rounds)]
-    server = Server(
+def _bare_server(workers: int) -> Server:
+    return Server(
         dict(os.environ), workers, app="bench.bare_app:app", config="python:bench.bare_app"
     )
-    try:
-        path_rates, trivial_rates, failed = _rounds(server.base, supplies, seconds, processes)
-    finally:
-        server.stop()
-    return _summary(path_rates, trivial_rates, failed)
+
+
+def _bare_tokens(round_number: int, seconds: float) -> list[str]:
+    return [f"bare-{round_number}-{n}" for n in range(_tokens_per_round(seconds))]
 
 
 def _rates(figures: dict) -> str:
@@ -314,7 +340,15 @@ def _rates(figures: dict) -> str:
 
 
 def report(figures: dict) -> str:
-    return (
+    paired = ""
+    if "of_bare" in figures:
+        each = ", ".join(f"{r:.2f}" for r in figures["of_bare"])
+        paired = (
+            f"{report_bare(figures['bare'])}, each round beside one of the voter's\n"
+            f"B1 {figures['database']} / bare Flask, per pair of rounds: "
+            f"{statistics.median(figures['of_bare']):.2f} (median of {each}; target 0.6)\n"
+        )
+    return paired + (
         f"B1 {figures['database']} ({figures['workers']} gunicorn workers"
         + (", ballots encrypted to a trustee" if figures["trustee"] else "")
         + "): voter "
@@ -363,9 +397,6 @@ def main() -> None:
     )
     parser.add_argument("--trustee", action="store_true", help="encrypt ballots to a trustee")
     args = parser.parse_args()
-    if args.bare:
-        bare = measure_bare(args.seconds, args.rounds, args.workers, args.processes)
-        print(report_bare(bare), flush=True)
     figures = []
     for kind in args.database or DATABASES:
         figures.append(
@@ -377,6 +408,7 @@ def main() -> None:
                 args.processes,
                 args.witnesses,
                 args.trustee,
+                args.bare,
             )
         )
         print(report(figures[-1]), flush=True)

@@ -3,15 +3,18 @@
 It answers exactly what B1's voter asks (the same URLs, statuses, form fields and redirects)
 with plain Flask: the signed session cookie, a CSRF value kept in it, Jinja templates with
 the two awards, and nothing else (no extensions, no database, no log). Running it under the
-same gunicorn and the same load generator as the app shows what the framework alone costs
-on this machine, so the app's ratio can be read against it.
+same gunicorn, with the app's own worker settings, and the same load generator as the app
+shows what the framework alone costs on this machine, so the app's ratio can be read
+against it.
 
     gunicorn --config python:bench.bare_app bench.bare_app:app
 """
 
 from __future__ import annotations
 
+import runpy
 import secrets
+from pathlib import Path
 
 from flask import Flask, Response, abort, redirect, render_template, request, session
 from jinja2 import DictLoader
@@ -51,6 +54,15 @@ REVIEW = """{% extends "base.html" %}{% block title %}Check your choices{% endbl
 RECEIPT = """{% extends "base.html" %}{% block title %}Thank you{% endblock %}
 {% block content %}<p>Your ballot is in. Your receipt:</p><p><strong>{{ receipt }}</strong></p>
 {% endblock %}"""
+
+# gunicorn's settings when this module is its --config: the app's (gunicorn.conf.py), the same
+# workers, threads and keep-alive, without its start-up check (it needs an instance folder).
+# With gunicorn's defaults the reference ran sync workers and closed every connection.
+_APP_SETTINGS = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+worker_class = _APP_SETTINGS["worker_class"]
+threads = _APP_SETTINGS["threads"]
+keepalive = _APP_SETTINGS["keepalive"]
+timeout = _APP_SETTINGS["timeout"]
 
 app = Flask(__name__)
 app.secret_key = secrets.token_bytes(32)  # a fresh key per run: nothing outlives the benchmark

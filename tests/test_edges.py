@@ -5,6 +5,7 @@ never taken from the Host header, and a server two stalled phones cannot hold.""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from tests.helpers import EXAMPLE_TOML, form_on
+from tests.nginx import Nginx
 from tests.server import ROOT, Gunicorn
 from tests.staff import csrf_of, staff_client
 from voting import verify
@@ -143,22 +145,55 @@ def test_links_and_qr_codes_never_come_from_the_host_header(app, elections, inst
     set_public_url(instance_path, "http://localhost")
 
 
-@pytest.mark.server
-def test_two_stalled_connections_do_not_stall_the_server(app, instance_path, database_url):
-    server = Gunicorn(instance_path, database_url, workers=2)
+STALLED_HEADERS = b"GET /health HTTP/1.1\r\nHost: x\r\n"  # and then nothing
+STALLED_BODY = b"POST /code HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\ncode="
+
+
+@contextlib.contextmanager
+def stalled_connections(port: int, beginnings: list[bytes]):
+    """Connections that each send the beginning of a request, then nothing more."""
     stalled = []
     try:
-        host, port = "127.0.0.1", server.port
-        for _ in range(4):  # more than there are workers
-            connection = socket.create_connection((host, port))
-            connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+        for beginning in beginnings:
+            connection = socket.create_connection(("127.0.0.1", port))
+            connection.sendall(beginning)
             stalled.append(connection)
         time.sleep(0.5)
-        # Sync workers would each sit on a stalled connection: this would time out.
-        assert requests.get(server.url + "/health", timeout=10).status_code == 200
+        yield
     finally:
         for connection in stalled:
             connection.close()
+
+
+@pytest.mark.server
+def test_two_stalled_connections_do_not_stall_the_server(app, instance_path, database_url):
+    server = Gunicorn(instance_path, database_url, workers=2)
+    try:
+        # More than there are workers, fewer than one worker's threads (four: each stalled
+        # connection holds one; nginx in front holds them all, see the next test).
+        with stalled_connections(server.port, [STALLED_HEADERS] * 3):
+            # Sync workers would each sit on a stalled connection: this would time out.
+            assert requests.get(server.url + "/health", timeout=10).status_code == 200
+    finally:
+        server.stop()
+
+
+@pytest.mark.server
+def test_behind_nginx_no_number_of_stalled_phones_holds_a_thread(
+    app, instance_path, database_url, tmp_path
+):
+    """Straight to gunicorn, each connection that stalls mid-request holds one of a worker's
+    threads; nginx reads whole requests before it passes them on, so behind it none does."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the database plays no part")
+    server = Gunicorn(instance_path, database_url, workers=1)
+    proxy = Nginx(tmp_path / "nginx", [f"127.0.0.1:{server.port}"])
+    try:
+        # Many times the worker's threads, stalled in the headers or in the body.
+        with stalled_connections(proxy.port, [STALLED_HEADERS, STALLED_BODY] * 20):
+            assert requests.get(proxy.url + "/health", timeout=10).status_code == 200
+    finally:
+        proxy.stop()
         server.stop()
 
 
