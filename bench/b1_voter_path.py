@@ -38,6 +38,7 @@ from voting.operations.elections import find_election
 
 IN_FLIGHT = 350
 WARM_CASTS = 16  # votes through a fresh cast pool before its hall
+CAST_THREADS = 8  # the README's casts pool: a cast mostly waits its turn at the write lock
 PROCESSES = 4
 WORKERS = 2
 STARTUP = 2.0  # seconds for the generator processes to start before a phase begins
@@ -271,7 +272,7 @@ def _hall_with_cast_pool(
     its own (one worker), as the README's several-servers section configures it. A few
     votes first, as the pages server had: a fresh process compiles its statements and
     opens its connections on its first casts."""
-    casts = Server(where.env(), 1)
+    casts = Server(where.env(), 1, threads=CAST_THREADS)
     front = Nginx(where.path.parent / "nginx", [pages.address], [casts.address])
     try:
         warming = [threading.Thread(target=vote, args=(front.base, t)) for t in warm_casts]

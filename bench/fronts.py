@@ -47,16 +47,20 @@ class Server:
         config: str | None = None,
         port: int | None = None,
         log: Path | None = None,
+        threads: int | None = None,
     ) -> None:
         """Start gunicorn on *app* with *env*, with the production settings but no access log.
 
         *config* replaces gunicorn.conf.py (whose start-up check needs an instance folder);
-        *log*, if given, keeps gunicorn's and the app's error output.
+        *log*, if given, keeps gunicorn's and the app's error output; *threads* replaces
+        its threads per worker (the README's casts pool runs more).
         """
         port = port or free_port()
         self.address = f"127.0.0.1:{port}"
         self.base = f"http://{self.address}"
         settings = ["--config", config] if config else []
+        if threads is not None:
+            settings += ["--threads", str(threads)]
         self.process = subprocess.Popen(
             [
                 sys.executable,

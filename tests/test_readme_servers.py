@@ -56,17 +56,17 @@ def blocks(text: str, language: str) -> list[str]:
 
 def units(text: str) -> dict[str, str]:
     """Each unit file of the section by its name, and voting-casts.service as the README
-    describes it: the pages unit "with port 8001 and --workers 2"."""
+    describes it: the pages unit "with port 8001 and --workers 2 --threads 8"."""
     found = {}
     for block in blocks(text, "ini"):
         name = re.match(r"# /etc/systemd/system/(\S+)\n", block)
         assert name, block
         found[name.group(1)] = block
-    assert "the same with port\n8001 and `--workers 2`" in text
+    assert "the same with port\n8001 and `--workers 2 --threads 8`" in text
     pages = found["voting-pages.service"]
     found["voting-casts.service"] = (
         pages.replace(":8000", ":8001")
-        .replace("--workers 4", "--workers 2")
+        .replace("--workers 4", "--workers 2 --threads 8")
         .replace("voting: pages", "voting: casts")
     )
     return found
