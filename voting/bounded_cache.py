@@ -43,6 +43,3 @@ class BoundedCache(Generic[Value]):
         Two threads may both make a missing entry; the last one kept wins, both are right."""
         found = self.get(key)
         return found if found is not None else self.put(key, make())
-
-    def __len__(self) -> int:
-        return len(self._entries)

@@ -22,7 +22,6 @@ class ElectionLifecycle:
         state: str
         timezone: str
         definition: str
-    trustee_key: str | None
 
     @property
     def is_draft(self) -> bool:
