@@ -63,6 +63,7 @@ worker_class = _APP_SETTINGS["worker_class"]
 threads = _APP_SETTINGS["threads"]
 keepalive = _APP_SETTINGS["keepalive"]
 timeout = _APP_SETTINGS["timeout"]
+post_worker_init = _APP_SETTINGS["post_worker_init"]
 
 app = Flask(__name__)
 app.secret_key = secrets.token_bytes(32)  # a fresh key per run: nothing outlives the benchmark
