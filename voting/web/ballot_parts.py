@@ -15,7 +15,7 @@ from flask import render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from voting.bounded_cache import BoundedCache
+from voting.bounded_cache import ObjectCache
 from voting.operations.layout import CategoryView
 from voting.web.forms import CategoryGroup, ballot_form, category_groups
 
@@ -32,7 +32,7 @@ class RenderedAwards:
 
 
 # A few KB each; ranked ballots have many variants, most never asked again.
-_rendered: BoundedCache[tuple[Sequence[CategoryView], RenderedAwards]] = BoundedCache(1024)
+_rendered: ObjectCache[RenderedAwards] = ObjectCache(1024)
 
 
 def render_groups(template: str, groups: Sequence[CategoryGroup]) -> RenderedAwards:
@@ -47,13 +47,11 @@ def awards(
 ) -> RenderedAwards:
     """The awards filled in with *chosen* (the session's answers), as *template* shows them.
 
-    Layouts are cached and fixed while voting runs, so the layout object's identity is part
-    of the key (checked, not trusted: the entry keeps the layout it was made for)."""
-    answers = tuple(sorted((chosen or {}).items()))
-    key = (template, id(categories), str(get_locale() or ""), answers)
-    found = _rendered.get(key)
-    if found is not None and found[0] is categories:
-        return found[1]
+    Layouts are cached and fixed while voting runs, so the entry is found by the layout
+    object itself, then by template, language and answers."""
+    key = (template, str(get_locale() or ""), tuple(sorted((chosen or {}).items())))
+    found = _rendered.get(categories, key)
+    if found is not None:
+        return found
     rendered = render_groups(template, category_groups(ballot_form(categories, chosen), categories))
-    _rendered.put(key, (categories, rendered))
-    return rendered
+    return _rendered.put(categories, rendered, key)

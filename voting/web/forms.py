@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from voting import verify
-from voting.bounded_cache import BoundedCache
+from voting.bounded_cache import ObjectCache
 from voting.operations.layout import CategoryView, NomineeView
 
 ABSTAIN = "abstain"
@@ -143,14 +143,14 @@ def ballot_form(
 
 
 # Building a form class is costly and the layout is fixed while voting runs: one class per
-# layout (layouts themselves are cached, so identity is a fine key).
-_form_classes: BoundedCache[tuple[Sequence[CategoryView], type[BallotForm]]] = BoundedCache(64)
+# layout (layouts themselves are cached, so the layout object is a fine key).
+_form_classes: ObjectCache[type[BallotForm]] = ObjectCache(64)
 
 
 def _form_class(categories: Sequence[CategoryView]) -> type[BallotForm]:
-    cached = _form_classes.get(id(categories))
-    if cached is not None and cached[0] is categories:
-        return cached[1]
+    cached = _form_classes.get(categories)
+    if cached is not None:
+        return cached
 
     class ElectionBallotForm(BallotForm):
         pass
@@ -178,8 +178,7 @@ def _form_class(categories: Sequence[CategoryView]) -> type[BallotForm]:
                 rank = SelectField(nominee.name, choices=places, default="")
                 setattr(ElectionBallotForm, rank_name(category, nominee), rank)
             setattr(ElectionBallotForm, abstain_name(category), BooleanField(_l("Abstain")))
-    _form_classes.put(id(categories), (categories, ElectionBallotForm))
-    return ElectionBallotForm
+    return _form_classes.put(categories, ElectionBallotForm)
 
 
 @dataclass(frozen=True)
