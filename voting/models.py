@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from voting.domain.lifecycle import ElectionLifecycle
+from voting.domain.lifecycle import ElectionLifecycle, ElectionRow
 
 ELECTION_STATES = ("draft", "open", "closed", "revealed")
 
@@ -81,6 +81,11 @@ class Election(ElectionLifecycle, Base):
 
     def __repr__(self) -> str:
         return f"<Election {self.slug} {self.state}>"
+
+
+# The voter's way reads an election as a plain ElectionRow (voting/domain/lifecycle.py), the
+# rest of the app as the mapped Election: both have the columns and words these functions use.
+AnyElection = Election | ElectionRow
 
 
 class Category(Base):

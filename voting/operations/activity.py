@@ -11,13 +11,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from voting.domain.lifecycle import ElectionRow
-from voting.models import ActivityRecord, Attendee, Election
+from voting.models import ActivityRecord, AnyElection, Attendee, Election
 
 
 def record(
     session: Session,
-    election: Election | ElectionRow | None,
+    election: AnyElection | None,
     actor: str,
     action: str,
     now: datetime,

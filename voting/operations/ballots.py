@@ -32,7 +32,7 @@ from voting.errors import (
     VotingClosed,
     VotingError,
 )
-from voting.models import Ballot, BallotChoice, Election, EligibleToken, SpentToken
+from voting.models import AnyElection, Ballot, BallotChoice, Election, EligibleToken, SpentToken
 from voting.operations import batches, trustee_key
 from voting.operations.audit import LogSigner
 from voting.operations.batches import DEFAULT_POLICY, BatchPolicy, board_entry
@@ -142,7 +142,7 @@ def admit(
     return BallotPass(election=election, token_hash=digest)
 
 
-def check_voting_window(election: Election | ElectionRow, now: datetime) -> None:
+def check_voting_window(election: AnyElection, now: datetime) -> None:
     """Refuse outside the voting window: the state, and the schedule even if nobody closed."""
     if election.is_over:
         raise VotingClosed(N_("voting has closed"))

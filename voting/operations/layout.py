@@ -15,8 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from voting.bounded_cache import BoundedCache
-from voting.domain.lifecycle import ElectionRow
-from voting.models import Category, Election, Nominee
+from voting.models import AnyElection, Category, Election, Nominee
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def load_categories(session: Session, election: Election) -> list[Category]:
 _layouts: BoundedCache[tuple[CategoryView, ...]] = BoundedCache(64)
 
 
-def ballot_layout(session: Session, election: Election | ElectionRow) -> tuple[CategoryView, ...]:
+def ballot_layout(session: Session, election: AnyElection) -> tuple[CategoryView, ...]:
     """The awards with their finalists, in ballot order."""
     # The definition itself is part of the key: an edit in draft, or a database replaced
     # under a running process, can never bring back a stale layout.
@@ -72,7 +71,7 @@ def ballot_layout(session: Session, election: Election | ElectionRow) -> tuple[C
     return _layouts.get_or_make(key, lambda: _read(session, election))
 
 
-def _read(session: Session, election: Election | ElectionRow) -> tuple[CategoryView, ...]:
+def _read(session: Session, election: AnyElection) -> tuple[CategoryView, ...]:
     categories = (
         session.execute(
             select(Category).where(Category.election_id == election.id).order_by(Category.position)

@@ -15,9 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting import verify
-from voting.domain.lifecycle import ElectionRow
 from voting.errors import N_, StateError, VotingError
-from voting.models import AuditEntry, Election
+from voting.models import AnyElection, AuditEntry, Election
 from voting.operations import activity
 
 
@@ -35,7 +34,7 @@ def _parsed_key(text: str) -> verify.TrusteeKey:
     return verify.TrusteeKey.from_json(json.loads(text))
 
 
-def public_key(election: Election | ElectionRow) -> verify.TrusteeKey | None:
+def public_key(election: AnyElection) -> verify.TrusteeKey | None:
     """The trustee's public key, once uploaded (parsed once per process: it never changes)."""
     return _parsed_key(election.trustee_key) if election.trustee_key else None
 
