@@ -22,7 +22,7 @@ from voting.domain.times import as_utc
 from voting.errors import N_, NotFound, StateError
 from voting.models import Attendee, Election, StagedUpload
 from voting.operations import activity, audit
-from voting.operations.in_lists import pieces
+from voting.operations.in_lists import among
 from voting.operations.personal_ballots import add_personal_tokens, revoke_personal_tokens
 
 
@@ -165,18 +165,18 @@ def import_roster(
         )
     if plan.returning:
         # Back on the list: a fresh personal ballot (the old one may have been revoked).
-        for ids in pieces([change.id for change in plan.returning]):
+        for one_of in among(session, Attendee.id, [change.id for change in plan.returning]):
             session.execute(
                 update(Attendee)
-                .where(Attendee.id.in_(ids))
+                .where(one_of)
                 .values(withdrawn_at=None, reissue=Attendee.reissue + 1)
                 .execution_options(synchronize_session=False)
             )
     withdrawn_ids = [missing.attendee.id for missing in plan.missing] if withdraw_missing else []
-    for ids in pieces(withdrawn_ids):
+    for one_of in among(session, Attendee.id, withdrawn_ids):
         session.execute(
             update(Attendee)
-            .where(Attendee.id.in_(ids))
+            .where(one_of)
             .values(withdrawn_at=now)
             .execution_options(synchronize_session=False)
         )

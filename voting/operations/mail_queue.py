@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from voting.domain.times import as_utc
 from voting.mail_models import OPEN_STATES, STATES, MailPace, QueuedMail
 from voting.models import Attendee, Election
-from voting.operations.in_lists import pieces
+from voting.operations.in_lists import among
 
 INTERRUPTED = "the worker stopped before handing it over; sent again"
 UNCERTAIN = (
@@ -84,10 +84,10 @@ def enqueue(
     if rows:
         session.execute(QueuedMail.__table__.insert(), rows)
         if kind in LINK_KINDS:
-            for ids in pieces([row["attendee_id"] for row in rows]):
+            for one_of in among(session, Attendee.id, [row["attendee_id"] for row in rows]):
                 session.execute(
                     update(Attendee)
-                    .where(Attendee.id.in_(ids))
+                    .where(one_of)
                     .values(delivery_status="queued", delivery_detail="")
                     .execution_options(synchronize_session=False)
                 )
