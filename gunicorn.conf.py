@@ -47,7 +47,7 @@ def post_worker_init(worker):
 
     A worker holds about 160,000 objects once the app is loaded (SQLAlchemy, Jinja, Babel,
     cryptography), and each full collection walked them all with the interpreter lock held:
-    100 to 500 ms in which none of the worker's threads ran, every queued cast waiting behind
+    80 to 515 ms in which none of the worker's threads ran, every queued cast waiting behind
     it (B1's hall through the cast pool, docs/performance.md). Frozen, they are never
     collected, which is right for modules, the app and its caches; what requests create is
     collected as before.
