@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import insert, select, text
+from sqlalchemy import Integer, delete, insert, select, text
 
 from voting import create_app, services, verify, workflows
 from voting.db import get_session, make_engine, migrate, writing
@@ -231,21 +231,25 @@ def closed_elections(ballots: int) -> Iterator[tuple[dict[str, Instance], float]
 
 
 def copy_database(source: Instance, target: Instance) -> None:
-    """Copy every row of *source*'s database into *target*'s (migrated, empty), with the keys.
+    """Make *target*'s database (migrated) hold exactly *source*'s rows, and its keys.
 
     Building a big election through the cast path takes minutes; building it once and
-    copying it gives PostgreSQL the very same ballots in a fraction of that.
+    copying it gives PostgreSQL the very same ballots in a fraction of that. The rows the
+    migrations seed (the mail queue's pace) are replaced, not added to.
     """
     source_engine, target_engine = (
         make_engine(source.database_url),
         make_engine(target.database_url),
     )
     with source_engine.connect() as reading, target_engine.begin() as writing:
+        for table in reversed(Base.metadata.sorted_tables):
+            writing.execute(delete(table))
         for table in Base.metadata.sorted_tables:
             rows = reading.execute(select(table)).mappings()
             while chunk := rows.fetchmany(10_000):
                 writing.execute(insert(table), [dict(row) for row in chunk])
-            if target_engine.dialect.name == "postgresql" and "id" in table.c:
+            serial = "id" in table.c and isinstance(table.c.id.type, Integer)
+            if target_engine.dialect.name == "postgresql" and serial:
                 writing.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
