@@ -33,7 +33,7 @@ from voting.errors import (
     VotingError,
 )
 from voting.models import AnyElection, Ballot, BallotChoice, Election, EligibleToken, SpentToken
-from voting.operations import batches, trustee_key
+from voting.operations import batches, casting_lock, trustee_key
 from voting.operations.audit import LogSigner
 from voting.operations.batches import DEFAULT_POLICY, BatchPolicy, board_entry
 from voting.operations.layout import CategoryView, ballot_layout
@@ -60,9 +60,6 @@ class BallotPass:
 _elections, _eligible, _spent = Election.__table__, EligibleToken.__table__, SpentToken.__table__
 _ROW = [_elections.c[field.name] for field in fields(ElectionRow)]
 _ELECTION_BY_SLUG = select(*_ROW).where(_elections.c.slug == bindparam("slug"))
-# The cast path shares the election's row with every other cast; closing takes it alone. So
-# a cast either commits before the close looks for the last batch, or sees voting closed.
-_ELECTION_SHARED = _ELECTION_BY_SLUG.with_for_update(read=True)
 _TOKEN_ON_PAGE = (
     select(*_ROW, _eligible.c.revoked, _spent.c.token_hash, _eligible.c.revoked_reason)
     .outerjoin(
@@ -112,7 +109,8 @@ def admit(
         # The cast path: lock the token's row and look for a spent twin in one statement. A
         # concurrent cast of the same token waits on the lock; if it then misses the twin
         # committed meanwhile, the spent token's primary key refuses it at insert.
-        found = session.execute(_ELECTION_SHARED, {"slug": slug}).first()
+        casting_lock.share_for_cast(session, slug)  # first: the close waits for this cast
+        found = session.execute(_ELECTION_BY_SLUG, {"slug": slug}).first()
         election = ElectionRow(*found) if found else None
         row = None
         if election is not None and not election.is_draft:

@@ -24,6 +24,7 @@ from voting.operations import (
     activity,
     audit,
     batches,
+    casting_lock,
     jury_ballots,
     paper,
     sealed,
@@ -323,8 +324,9 @@ def close_election(
 
     The delivery key is destroyed after the commit, unless kept (see workflows.close_voting).
     """
-    # Alone on the election's row: casts in flight (which share it) commit first and their
-    # ballots are in the last batch; casts that come later wait, then find voting closed.
+    # Alone on the election: casts in flight (which share it) commit first and their ballots
+    # are in the last batch; casts that come later wait, then find voting closed.
+    casting_lock.take_alone_for_close(session, election.slug)
     session.refresh(election, with_for_update=True)
     if not election.is_open:
         raise StateError(
