@@ -3,8 +3,8 @@
 So a cast either commits before the close looks for the last batch, or waits and then finds
 voting closed: no voter holds a receipt for a ballot the last batch missed. On PostgreSQL
 this is an advisory lock per election. Casts used to share the election's row (FOR SHARE),
-and many casts share-locking one row made PostgreSQL write the row's lock and build a
-multixact for each cast: about a quarter of B1's paths per second (docs/performance.md).
+and many casts share-locking one row make PostgreSQL write the row's lock and build a
+multixact for each cast; B1 without any lock ran about a quarter faster (docs/performance.md).
 On SQLite the one writer lock already orders every write.
 
 Take it before the election is read, in a statement of its own: a statement that waits for
