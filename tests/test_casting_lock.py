@@ -3,8 +3,8 @@
 A cast that began before the close commits first and its ballot is in the last batch; a
 cast that comes during the close waits, then finds voting closed, even though the election
 it reads was open when its transaction began. Casts share the election through an advisory
-lock on PostgreSQL (docs/performance.md: the row lock they used cost a quarter of the
-paths) and through the one writer lock on SQLite.
+lock on PostgreSQL (the row lock they shared before made PostgreSQL write a lock per cast:
+docs/performance.md) and through the one writer lock on SQLite.
 """
 
 from __future__ import annotations
