@@ -149,3 +149,24 @@ def test_pages_show_refusals_through_one_helper():
     for path in sorted((ROOT / "voting" / "web").glob("*.py")):
         source = path.read_text(encoding="utf-8")
         assert "flash(str(" not in source and "description=str(" not in source, path.name
+
+
+def test_templates_translate_format_and_escape_as_jinja_newstyle_gettext(app):
+    """`_()` in a template: the reader's language, its variables filled in, escaped on an
+    HTML page and left alone in a text email, and "%%" always read as a format string."""
+    page = (
+        "{{ _('Skip to content') }}|"
+        "{{ _('Voting opens on %(when)s. Keep this page and come back then.', when='<b>') }}|"
+        "{{ _('100%% sure') }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        html = app.jinja_env.overlay(autoescape=True).from_string(page)
+        assert html.render() == (
+            "Zum Inhalt springen|Die Abstimmung beginnt am &lt;b&gt;. "
+            "Merken Sie sich diese Seite und kommen Sie dann wieder.|100% sure"
+        )
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        text = app.jinja_env.overlay(autoescape=False).from_string(page)
+        assert text.render() == (
+            "Skip to content|Voting opens on <b>. Keep this page and come back then.|100% sure"
+        )

@@ -71,9 +71,14 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, read_only: bool = False
     def _begin(connection):  # type: ignore[no-untyped-def]
         if connection.get_execution_options().get(_WRITER, False):
             writers.enter(connection.connection.dbapi_connection)
+            # Through SQLAlchemy, so that "database is locked" arrives as its DBAPIError,
+            # which the cast answers with "nothing was recorded, cast again".
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            connection.exec_driver_sql("BEGIN")
+            # A reader's BEGIN takes no lock and does not fail: straight to the driver. Through
+            # SQLAlchemy's statement machinery it cost about 60 µs more here, three times what
+            # SQLite takes to run a voter page's query.
+            connection.connection.dbapi_connection.execute("BEGIN")
 
     @event.listens_for(engine, "checkin")
     def _done(dbapi_connection, _record):  # type: ignore[no-untyped-def]

@@ -20,6 +20,9 @@ from flask import (
     url_for,
 )
 from flask_babel import Babel, get_locale, get_translations, refresh
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from voting.web.auth import public
@@ -100,6 +103,18 @@ def _page_translations():
     return translations
 
 
+@pass_eval_context
+def _page_gettext(eval_context: EvalContext, string: str, **variables: object) -> str:
+    """What Jinja's newstyle `_()` does (an HTML page gets Markup, and the text is always a
+    format string, its variables escaped), in one call."""
+    text = _page_translations().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)  # noqa: S704 (our own catalogue's text, as Jinja marks it)
+    if not variables and "%" not in text:
+        return text  # formatting would change nothing: spare its cost
+    return text % variables
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(
@@ -109,6 +124,9 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # `_()` straight to the catalogue: Jinja's own alias resolves it and calls through two
+    # more wrappers, a third of a text's cost on pages that translate dozens.
+    app.jinja_env.globals["_"] = _page_gettext
     app.context_processor(
         lambda: {
             "page_language": str(get_locale() or "en"),
