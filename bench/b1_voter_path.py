@@ -39,6 +39,9 @@ from voting.operations.elections import find_election
 IN_FLIGHT = 350
 WARM_CASTS = 16  # votes through a fresh cast pool before its hall
 CAST_THREADS = 8  # the README's casts pool: a cast mostly waits its turn at the write lock
+# The README gives the casts service four times the pages service's CPU weight, so that when
+# the hall keeps the CPU busy a cast goes first; nice 6 is that ratio here (1.25 per step).
+PAGES_NICENESS = 6
 PROCESSES = 4
 WORKERS = 2
 STARTUP = 2.0  # seconds for the generator processes to start before a phase begins
@@ -284,10 +287,12 @@ def _hall_with_cast_pool(
     where, pages: Server, tokens: list[str], warm_casts: list[str], processes: int
 ) -> list[tuple[bool, float]]:
     """The hall again, through nginx: pages to *pages*, `POST /cast` to a gunicorn pool of
-    its own (one worker), as the README's several-servers section configures it. A few
+    its own (one worker), as the README's several-servers section configures it, the pages
+    at a lower CPU priority (B1's last phase: the pages server stops after it). A few
     votes first, as the pages server had: a fresh process compiles its statements and
     opens its connections on its first casts."""
     casts = Server(where.env(), 1, threads=CAST_THREADS)
+    pages.yield_cpu(PAGES_NICENESS)
     front = Nginx(where.path.parent / "nginx", [pages.address], [casts.address])
     try:
         warming = [threading.Thread(target=vote, args=(front.base, t)) for t in warm_casts]

@@ -56,19 +56,21 @@ def blocks(text: str, language: str) -> list[str]:
 
 def units(text: str) -> dict[str, str]:
     """Each unit file of the section by its name, and voting-casts.service as the README
-    describes it: the pages unit "with port 8001 and --workers 2 --threads 8"."""
+    describes it: the pages unit "with port 8001, --workers 2 --threads 8 and CPUWeight=400"."""
     found = {}
     for block in blocks(text, "ini"):
         name = re.match(r"# /etc/systemd/system/(\S+)\n", block)
         assert name, block
         found[name.group(1)] = block
-    assert "the same with port\n8001 and `--workers 2 --threads 8`" in text
+    assert "the same with port\n8001, `--workers 2 --threads 8` and `CPUWeight=400`" in text
     pages = found["voting-pages.service"]
     found["voting-casts.service"] = (
         pages.replace(":8000", ":8001")
         .replace("--workers 4", "--workers 2 --threads 8")
         .replace("voting: pages", "voting: casts")
+        .replace("[Service]\n", "[Service]\nCPUWeight=400\n")
     )
+    assert "CPUWeight=400" in found["voting-casts.service"]
     return found
 
 
