@@ -96,7 +96,7 @@ class Server:
             ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
         ).stdout.split()
         for pid in [self.process.pid, *map(int, children)]:
-            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+            os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, pid) + niceness)
 
     def stop(self) -> None:
         self.process.terminate()
