@@ -92,11 +92,15 @@ class Server:
         control group here: nice 6 is a quarter of the default weight, as the README's
         pages unit (100) against its casts unit (CPUWeight=400).
         """
+        for pid in self.pids():
+            os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, pid) + niceness)
+
+    def pids(self) -> list[int]:
+        """gunicorn's master and its workers."""
         children = subprocess.run(
             ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
         ).stdout.split()
-        for pid in [self.process.pid, *map(int, children)]:
-            os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, pid) + niceness)
+        return [self.process.pid, *map(int, children)]
 
     def stop(self) -> None:
         self.process.terminate()

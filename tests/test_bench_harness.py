@@ -10,7 +10,6 @@ cast pool lowers the pages server's priority, as the README's units weigh them.
 from __future__ import annotations
 
 import os
-import subprocess
 
 from sqlalchemy import func, select
 
@@ -45,13 +44,8 @@ def test_a_server_that_yields_the_cpu_lowers_its_master_and_every_worker():
     with instance("sqlite") as where:
         server = Server(where.env(), 2)
         try:
-            pids = [server.process.pid] + [
-                int(pid)
-                for pid in subprocess.run(
-                    ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True
-                ).stdout.split()
-            ]
-            assert len(pids) == 3
+            pids = server.pids()
+            assert len(pids) == 3  # the master and its two workers
             before = {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in pids}
             server.yield_cpu(6)
             assert {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in pids} == {
